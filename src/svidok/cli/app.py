@@ -1,0 +1,66 @@
+"""The root Typer app: global options, error handling, and the sub-command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from svidok.cli import names as names_cli
+from svidok.errors import SvidokError
+from svidok.settings import Settings
+
+app = typer.Typer(
+    name="svidok",
+    help="Svidok: a register of testimonies, crimes and suspects.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(names_cli.app, name="names")
+
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Register directory (default ./svidok-data).", envvar="SVIDOK_DATA_DIR"),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="SQLAlchemy URL of a PostgreSQL server instead of the embedded file.", envvar="SVIDOK_DATABASE_URL"),
+    ] = None,
+) -> None:
+    ctx.obj = Settings.from_env(data_dir=data_dir, database_url=database_url)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings the root callback built for this invocation."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def main() -> None:
+    """Entry point: run the app and turn Svidok errors into a message and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except SvidokError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        err_console.print("aborted")
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        raise
