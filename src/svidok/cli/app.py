@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from svidok.cli import demo as demo_cli
 from svidok.cli import names as names_cli
+from svidok.cli import security as security_cli
 from svidok.errors import SvidokError
 from svidok.settings import Settings
 
@@ -19,6 +21,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(names_cli.app, name="names")
+app.add_typer(security_cli.keys_app, name="keys")
+app.add_typer(security_cli.protect_app, name="protect")
+app.add_typer(security_cli.evidence_app, name="evidence")
+app.add_typer(security_cli.audit_app, name="audit")
+app.command("demo")(demo_cli.demo)
 
 err_console = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Plain types, vocabularies and rules that need no I/O."""

@@ -1,0 +1,76 @@
+"""Opening the register's database. Every SQLite/PostgreSQL difference lives here.
+
+SQLite is the embedded default: one file in the data directory, WAL journal so
+readers never block the writer, foreign keys enforced, a busy timeout so a
+second process waits instead of failing. PostgreSQL is the server option; an
+unreachable server becomes `DatabaseUnavailable`, which is retryable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from svidok.errors import ConfigError, DatabaseUnavailable
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+def dialect_of(url: str) -> str:
+    """'sqlite' or 'postgresql'; anything else is refused."""
+    name = make_url(url).get_backend_name()
+    if name not in ("sqlite", "postgresql"):
+        raise ConfigError(f"unsupported database {name!r}: use sqlite or postgresql")
+    return name
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url` with the per-dialect settings applied on every connection."""
+    dialect = dialect_of(url)
+    if dialect == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    if make_url(url).drivername == "postgresql":
+        url = str(make_url(url).set(drivername="postgresql+psycopg"))
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A connection, with an unreachable server reported as `DatabaseUnavailable`."""
+    try:
+        conn = engine.connect()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot reach the {engine.dialect.name} database at "
+            f"{engine.url.render_as_string(hide_password=True)}; retry when it is back"
+        ) from exc
+    with conn:
+        yield conn
+
+
+def upsert_ignore_sql(engine: Engine) -> str:
+    """The clause that makes an INSERT skip rows whose primary key already exists."""
+    return "OR IGNORE" if engine.dialect.name == "sqlite" else "ON CONFLICT DO NOTHING"

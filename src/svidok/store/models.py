@@ -1,0 +1,357 @@
+"""The register's tables: who did what to whom, when and where, and on what sources.
+
+Adapted from the HURIDOCS Events Standard Formats. Codes are checked against the
+controlled vocabularies in the service and import layers, not by the database,
+so the vocabularies can grow without a migration.
+
+Columns whose contents would expose a person carry `info={"protected": True}`:
+the encryption layer field-encrypts them on PostgreSQL, exports for lower roles
+redact them, and tests check that they never reach a log line.
+
+The schema is created only by Alembic migrations (`store/migrations`); a test
+proves the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(32)
+CODE = String(40)
+PROTECTED = {"protected": True}
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Mapped[Any]:
+    return mapped_column(ID, ForeignKey(f"{target}.id"), nullable=nullable, index=index)
+
+
+class Place(Base):
+    """A gazetteer entry: a square, a street, a detention facility, a court, a city."""
+
+    __tablename__ = "place"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(300))
+    names: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    parent_id: Mapped[str | None] = _fk("place")
+
+
+class Unit(Base):
+    """An organisation or sub-unit of the security forces, courts or administration."""
+
+    __tablename__ = "unit"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(300))
+    names: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    abbreviation: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[str | None] = _fk("unit")
+
+
+class Person(Base):
+    """A canonical identity; the names sources use for it live in `person_name`."""
+
+    __tablename__ = "person"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    primary_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    pseudonym: Mapped[str] = mapped_column(String(60))
+    sex: Mapped[str] = mapped_column(String(10), default="unknown")
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
+    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+
+
+class PersonName(Base):
+    """One written form of a person's name, in a language and script."""
+
+    __tablename__ = "person_name"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = _fk("person", nullable=False)
+    name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    script: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20), default="variant")
+    name_keys: Mapped[str | None] = mapped_column(String(400))
+
+
+class Source(Base):
+    """Where information comes from: a testimony, a document, a media item, a post."""
+
+    __tablename__ = "source"
+    __table_args__ = (
+        CheckConstraint("reliability IN ('A','B','C','D','E','F')", name="reliability"),
+        CheckConstraint("credibility BETWEEN 1 AND 6", name="credibility"),
+        Index("ix_source_received_at", "received_at"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    author_role: Mapped[str] = mapped_column(CODE, default="unknown")
+    language: Mapped[str | None] = mapped_column(String(8))
+    title: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    text: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    reliability: Mapped[str] = mapped_column(String(1), default="F")
+    credibility: Mapped[int] = mapped_column(Integer, default=6)
+    origin: Mapped[str] = mapped_column(String(20), default="import")
+    external_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime)
+    capture_tool: Mapped[str | None] = mapped_column(String(200))
+
+
+class Incident(Base):
+    """Something that happened in a time window and a place."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_start_at", "start_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    start_at: Mapped[datetime] = mapped_column(DateTime)
+    start_offset_min: Mapped[int | None] = mapped_column(Integer)
+    start_precision: Mapped[str] = mapped_column(String(10), default="minute")
+    end_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_precision: Mapped[str | None] = mapped_column(String(10))
+    place_id: Mapped[str | None] = _fk("place")
+    place_text: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(CODE, default="alleged")
+
+
+class Act(Base):
+    """One violation against one victim within an incident."""
+
+    __tablename__ = "act"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    incident_id: Mapped[str] = _fk("incident", nullable=False)
+    violation: Mapped[str] = mapped_column(CODE, index=True)
+    victim_id: Mapped[str | None] = _fk("person")
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    precision: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    injuries: Mapped[list[str]] = mapped_column(default=list)
+    consequences: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+
+
+class Involvement(Base):
+    """A perpetrator (a person, a unit, or both) in an act, with a role."""
+
+    __tablename__ = "involvement"
+    __table_args__ = (
+        CheckConstraint("person_id IS NOT NULL OR unit_id IS NOT NULL", name="perpetrator"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    act_id: Mapped[str] = _fk("act", nullable=False)
+    person_id: Mapped[str | None] = _fk("person")
+    unit_id: Mapped[str | None] = _fk("unit")
+    role: Mapped[str] = mapped_column(CODE)
+    confidence: Mapped[float] = mapped_column(Float, default=0.5)
+
+
+class Mention(Base):
+    """A person as one source describes them; linked to a `person` by the linking engine."""
+
+    __tablename__ = "mention"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    source_id: Mapped[str] = _fk("source", nullable=False)
+    person_id: Mapped[str | None] = _fk("person")
+    role: Mapped[str] = mapped_column(CODE)
+    raw_name: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    rank: Mapped[str | None] = mapped_column(String(100))
+    badge_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    unit_text: Mapped[str | None] = mapped_column(String(300))
+    unit_id: Mapped[str | None] = _fk("unit")
+    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    name_keys: Mapped[str | None] = mapped_column(String(400))
+
+
+class Membership(Base):
+    """A person in a unit, with rank and period (from rosters, orders, testimonies)."""
+
+    __tablename__ = "membership"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = _fk("person", nullable=False)
+    unit_id: Mapped[str] = _fk("unit", nullable=False)
+    rank: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[str | None] = mapped_column(String(200))
+    badge_number: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[str | None] = mapped_column(String(10))
+    end_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class Deployment(Base):
+    """A unit at a place during a period."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (Index("ix_deployment_place_id_start_at", "place_id", "start_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    unit_id: Mapped[str] = _fk("unit", nullable=False)
+    place_id: Mapped[str] = _fk("place", nullable=False, index=False)
+    start_at: Mapped[datetime] = mapped_column(DateTime)
+    end_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CustodyRecord(Base):
+    """Someone held at a facility from/to, as a custody log or a testimony records it."""
+
+    __tablename__ = "custody_record"
+    __table_args__ = (Index("ix_custody_record_facility_id_held_from", "facility_id", "held_from"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str | None] = _fk("person")
+    recorded_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
+    facility_id: Mapped[str] = _fk("place", nullable=False, index=False)
+    held_from: Mapped[datetime] = mapped_column(DateTime)
+    held_to: Mapped[datetime | None] = mapped_column(DateTime)
+    arresting_unit_id: Mapped[str | None] = _fk("unit")
+    transferred_to_id: Mapped[str | None] = _fk("place")
+    release_kind: Mapped[str | None] = mapped_column(String(40))
+    injuries: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    source_id: Mapped[str | None] = _fk("source")
+
+
+class MissingCase(Base):
+    """A person whose family or friends cannot find them."""
+
+    __tablename__ = "missing_case"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str | None] = _fk("person")
+    missing_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    sex: Mapped[str] = mapped_column(String(10), default="unknown")
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    reporter_contact: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_place_id: Mapped[str | None] = _fk("place")
+    last_seen_text: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    status: Mapped[str] = mapped_column(CODE, default="open")
+    notes: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+
+
+class Evidence(Base):
+    """A stored file's metadata: digests, size, type, when and where it was captured."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_capture_start", "capture_start"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    source_id: Mapped[str | None] = _fk("source")
+    media_type: Mapped[str] = mapped_column(String(100))
+    original_name: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    capture_start: Mapped[datetime | None] = mapped_column(DateTime)
+    capture_end: Mapped[datetime | None] = mapped_column(DateTime)
+    capture_time_basis: Mapped[str] = mapped_column(String(10), default="unknown")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    place_id: Mapped[str | None] = _fk("place")
+    capture_place_basis: Mapped[str] = mapped_column(String(10), default="unknown")
+    device: Mapped[str | None] = mapped_column(String(200))
+    collector: Mapped[str | None] = mapped_column(String(200), info=PROTECTED)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+
+
+class Citation(Base):
+    """A statement about a record (or one of its fields) rests on a source, with a confidence."""
+
+    __tablename__ = "citation"
+    __table_args__ = (
+        Index("ix_citation_subject", "subject_kind", "subject_id"),
+        UniqueConstraint("subject_kind", "subject_id", "field", "source_id"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    source_id: Mapped[str] = _fk("source", nullable=False)
+    subject_kind: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[str] = mapped_column(ID)
+    field: Mapped[str] = mapped_column(String(60), default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.5)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Link(Base):
+    """A machine suggestion or human decision that two records belong together.
+
+    A re-run of the linking engine only touches rows whose status is `suggested`;
+    confirmed and rejected rows carry who decided and are never overwritten.
+    """
+
+    __tablename__ = "link"
+    __table_args__ = (
+        UniqueConstraint("kind", "from_id", "to_id"),
+        Index("ix_link_to_id", "to_id"),
+        Index("ix_link_status_kind", "status", "kind"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    from_id: Mapped[str] = mapped_column(ID)
+    to_id: Mapped[str] = mapped_column(ID)
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[list[str]] = mapped_column(default=list)
+    method: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="suggested")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+RECORD_TABLES: dict[str, type[Base]] = {
+    cls.__tablename__: cls
+    for cls in (
+        Place,
+        Unit,
+        Person,
+        PersonName,
+        Source,
+        Incident,
+        Act,
+        Involvement,
+        Mention,
+        Membership,
+        Deployment,
+        CustodyRecord,
+        MissingCase,
+        Evidence,
+        Citation,
+        Link,
+    )
+}
+"""Every record kind in dependency order: a kind refers only to kinds before it (or itself)."""
+
+# The protection layer's tables register on the same metadata.
+from svidok.store import security_models as _security_models  # noqa: E402,F401
