@@ -10,9 +10,13 @@ from rich.console import Console
 
 from svidok.cli import demo as demo_cli
 from svidok.cli import names as names_cli
+from svidok.cli import register as register_cli
 from svidok.cli import security as security_cli
+from svidok.cli.context import settings_of
 from svidok.errors import SvidokError
 from svidok.settings import Settings
+
+__all__ = ["app", "main", "settings_of"]
 
 app = typer.Typer(
     name="svidok",
@@ -26,6 +30,11 @@ app.add_typer(security_cli.protect_app, name="protect")
 app.add_typer(security_cli.evidence_app, name="evidence")
 app.add_typer(security_cli.audit_app, name="audit")
 app.command("demo")(demo_cli.demo)
+app.command("init")(register_cli.init)
+app.command("import")(register_cli.import_)
+app.command("export")(register_cli.export)
+app.command("stats")(register_cli.stats)
+app.command("show")(register_cli.show)
 
 err_console = Console(stderr=True)
 
@@ -35,21 +44,20 @@ def _global_options(
     ctx: typer.Context,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="Register directory (default ./svidok-data).", envvar="SVIDOK_DATA_DIR"),
+        typer.Option(
+            "--data-dir", help="Register directory (default ./svidok-data).", envvar="SVIDOK_DATA_DIR"
+        ),
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="SQLAlchemy URL of a PostgreSQL server instead of the embedded file.", envvar="SVIDOK_DATABASE_URL"),
+        typer.Option(
+            "--database-url",
+            help="SQLAlchemy URL of a PostgreSQL server instead of the embedded file.",
+            envvar="SVIDOK_DATABASE_URL",
+        ),
     ] = None,
 ) -> None:
     ctx.obj = Settings.from_env(data_dir=data_dir, database_url=database_url)
-
-
-def settings_of(ctx: typer.Context) -> Settings:
-    """The settings the root callback built for this invocation."""
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
 
 
 def main() -> None:
