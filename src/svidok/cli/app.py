@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
 from svidok.cli import demo as demo_cli
 from svidok.cli import names as names_cli
@@ -18,7 +18,20 @@ from svidok.settings import Settings
 
 __all__ = ["app", "main", "settings_of"]
 
+
+class _Group(TyperGroup):
+    """Turns Svidok errors from any sub-command into a message and an exit code, no traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SvidokError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="svidok",
     help="Svidok: a register of testimonies, crimes and suspects.",
     no_args_is_help=True,
@@ -35,8 +48,6 @@ app.command("import")(register_cli.import_)
 app.command("export")(register_cli.export)
 app.command("stats")(register_cli.stats)
 app.command("show")(register_cli.show)
-
-err_console = Console(stderr=True)
 
 
 @app.callback()
@@ -61,21 +72,5 @@ def _global_options(
 
 
 def main() -> None:
-    """Entry point: run the app and turn Svidok errors into a message and an exit code."""
-    try:
-        app(standalone_mode=False)
-    except SvidokError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise SystemExit(exc.exit_code) from None
-    except typer.Abort:
-        err_console.print("aborted")
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
-        raise
+    """Entry point of the `svidok` command."""
+    app()

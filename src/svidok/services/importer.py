@@ -124,7 +124,7 @@ class Importer:
             return None
         if item.kind not in RECORD_TABLES or item.data is None:
             self._problem(
-                item, "kind", f"unknown record kind {item.kind!r}; kinds: {', '.join(RECORD_TABLES)}"
+                item, "record", f"unknown record kind {item.kind!r}; kinds: {', '.join(RECORD_TABLES)}"
             )
             return None
         try:

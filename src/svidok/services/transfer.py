@@ -1,6 +1,6 @@
 """Lossless JSON Lines export and import of the whole register.
 
-Format: one record per line, `{"kind": "<table>", <every column in table order>}`,
+Format: one record per line, `{"record": "<kind>", <every column in table order>}`,
 UTF-8, times as ISO 8601 UTC with a `Z`. Kinds come in dependency order; within
 a kind records are sorted by id, except places and units, which are sorted so
 that a parent always precedes its children (ties by id). Export → import into an
@@ -27,8 +27,8 @@ SELF_REFERENCING = {"place": "parent_id", "unit": "parent_id"}
 
 
 def export_form(kind: str, record: dict[str, Any]) -> dict[str, Any]:
-    """A record as it appears in the export: `kind` first, then columns in table order."""
-    out: dict[str, Any] = {"kind": kind}
+    """A record as it appears in the export: `record` (its kind) first, then columns in table order."""
+    out: dict[str, Any] = {"record": kind}
     for column in table_of(kind).columns:
         value = record.get(column.name)
         if isinstance(value, datetime):
@@ -115,7 +115,7 @@ def _parse_line(line_no: int, text: str) -> Incoming:
         return Incoming(line_no, text, None, None, parse_error="JSON nested too deeply")
     if not isinstance(data, dict):
         return Incoming(line_no, text, None, None, parse_error="a line must hold one JSON object")
-    kind = data.pop("kind", None)
+    kind = data.pop("record", None)
     if not isinstance(kind, str):
-        return Incoming(line_no, text, None, None, parse_error='missing "kind" naming the record kind')
+        return Incoming(line_no, text, None, None, parse_error='missing "record" naming the record kind')
     return Incoming(line_no, text, kind, data)

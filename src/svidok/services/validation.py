@@ -72,12 +72,10 @@ class RecordCleaner:
             if from_text and value == "":
                 value = None
             if value is None:
-                if name in self.defaults:
-                    value = self.defaults[name]
-                elif name in self.required:
+                if name in self.required:
                     problems.append(FieldProblem(name, "is required"))
-                    continue
-                out[name] = None
+                else:
+                    out[name] = _fresh(self.defaults.get(name))
                 continue
             try:
                 out[name] = self._field(name, value, from_text)
@@ -139,6 +137,11 @@ class FieldProblems(Exception):
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
+
+
+def _fresh(default: Any) -> Any:
+    """A copy of a mutable default, so records never share one list or map."""
+    return type(default)() if isinstance(default, list | dict) else default
 
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
