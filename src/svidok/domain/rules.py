@@ -44,6 +44,7 @@ ENUM_FIELDS: dict[tuple[str, str], tuple[object, ...]] = {
     ("incident", "start_precision"): TIME_PRECISIONS,
     ("incident", "end_precision"): TIME_PRECISIONS,
     ("act", "precision"): TIME_PRECISIONS,
+    ("source", "reported_precision"): TIME_PRECISIONS,
     ("evidence", "capture_time_basis"): BASES,
     ("evidence", "capture_place_basis"): BASES,
     ("link", "status"): LINK_STATUSES,
@@ -60,11 +61,12 @@ PARTIAL_DATE_FIELDS: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
-LATITUDE_FIELDS = frozenset({"lat"})
-LONGITUDE_FIELDS = frozenset({"lon"})
+LATITUDE_FIELDS = frozenset({"lat", "reported_lat"})
+LONGITUDE_FIELDS = frozenset({"lon", "reported_lon"})
 
 TIME_ORDER: dict[str, tuple[str, str]] = {
     "incident": ("start_at", "end_at"),
+    "source": ("reported_start", "reported_end"),
     "deployment": ("start_at", "end_at"),
     "custody_record": ("held_from", "held_to"),
     "evidence": ("capture_start", "capture_end"),

@@ -127,6 +127,15 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     captured_at: Mapped[datetime | None] = mapped_column(DateTime)
     capture_tool: Mapped[str | None] = mapped_column(String(200))
+    # What the source itself says about when and where its events happened, before
+    # an operator or the linking engine ties it to an incident.
+    reported_start: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    reported_end: Mapped[datetime | None] = mapped_column(DateTime)
+    reported_precision: Mapped[str | None] = mapped_column(String(10))
+    reported_place_id: Mapped[str | None] = _fk("place")
+    reported_place_text: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    reported_lat: Mapped[float | None] = mapped_column(Float)
+    reported_lon: Mapped[float | None] = mapped_column(Float)
 
 
 class Incident(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:01:54.763002
+Create Date: 2026-11-22 00:10:02.798315
 """
 
 from __future__ import annotations
@@ -64,6 +64,117 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_place_parent_id"), ["parent_id"], unique=False)
 
     op.create_table(
+        "unit",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("names", sa.JSON(), nullable=False),
+        sa.Column("abbreviation", sa.String(length=40), nullable=True),
+        sa.Column("parent_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(["parent_id"], ["unit.id"], name=op.f("fk_unit_parent_id_unit")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit")),
+    )
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_unit_parent_id"), ["parent_id"], unique=False)
+
+    op.create_table(
+        "deployment",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("place_id", sa.String(length=32), nullable=False),
+        sa.Column("start_at", sa.DateTime(), nullable=False),
+        sa.Column("end_at", sa.DateTime(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["place_id"], ["place.id"], name=op.f("fk_deployment_place_id_place")),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_deployment_unit_id_unit")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deployment")),
+    )
+    with op.batch_alter_table("deployment", schema=None) as batch_op:
+        batch_op.create_index("ix_deployment_place_id_start_at", ["place_id", "start_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_deployment_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "incident",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=True),
+        sa.Column("start_at", sa.DateTime(), nullable=False),
+        sa.Column("start_offset_min", sa.Integer(), nullable=True),
+        sa.Column("start_precision", sa.String(length=10), nullable=False),
+        sa.Column("end_at", sa.DateTime(), nullable=True),
+        sa.Column("end_precision", sa.String(length=10), nullable=True),
+        sa.Column("place_id", sa.String(length=32), nullable=True),
+        sa.Column("place_text", sa.String(length=300), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(["place_id"], ["place.id"], name=op.f("fk_incident_place_id_place")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident")),
+    )
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incident_place_id"), ["place_id"], unique=False)
+        batch_op.create_index("ix_incident_start_at", ["start_at"], unique=False)
+
+    op.create_table(
+        "membership",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("rank", sa.String(length=100), nullable=True),
+        sa.Column("position", sa.String(length=200), nullable=True),
+        sa.Column("badge_number", sa.String(length=40), nullable=True),
+        sa.Column("start_date", sa.String(length=10), nullable=True),
+        sa.Column("end_date", sa.String(length=10), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_membership_person_id_person")),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_membership_unit_id_unit")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership")),
+    )
+    with op.batch_alter_table("membership", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_membership_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_membership_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "missing_case",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=True),
+        sa.Column("missing_name", sa.String(length=300), nullable=False),
+        sa.Column("sex", sa.String(length=10), nullable=False),
+        sa.Column("birth_date", sa.String(length=10), nullable=True),
+        sa.Column("reported_at", sa.DateTime(), nullable=False),
+        sa.Column("reporter_contact", sa.Text(), nullable=True),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("last_seen_place_id", sa.String(length=32), nullable=True),
+        sa.Column("last_seen_text", sa.String(length=300), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["last_seen_place_id"], ["place.id"], name=op.f("fk_missing_case_last_seen_place_id_place")
+        ),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_missing_case_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_missing_case")),
+    )
+    with op.batch_alter_table("missing_case", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_missing_case_last_seen_place_id"), ["last_seen_place_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_missing_case_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "person_name",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("lang", sa.String(length=8), nullable=True),
+        sa.Column("script", sa.String(length=8), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name_keys", sa.String(length=400), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_person_name_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_name")),
+    )
+    with op.batch_alter_table("person_name", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_person_name_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "source",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
@@ -79,29 +190,45 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=2000), nullable=True),
         sa.Column("captured_at", sa.DateTime(), nullable=True),
         sa.Column("capture_tool", sa.String(length=200), nullable=True),
-        sa.CheckConstraint(
-            "reliability IN ('A','B','C','D','E','F')", name=op.f("ck_source_reliability")
-        ),
+        sa.Column("reported_start", sa.DateTime(), nullable=True),
+        sa.Column("reported_end", sa.DateTime(), nullable=True),
+        sa.Column("reported_precision", sa.String(length=10), nullable=True),
+        sa.Column("reported_place_id", sa.String(length=32), nullable=True),
+        sa.Column("reported_place_text", sa.String(length=300), nullable=True),
+        sa.Column("reported_lat", sa.Float(), nullable=True),
+        sa.Column("reported_lon", sa.Float(), nullable=True),
+        sa.CheckConstraint("reliability IN ('A','B','C','D','E','F')", name=op.f("ck_source_reliability")),
         sa.CheckConstraint("credibility BETWEEN 1 AND 6", name=op.f("ck_source_credibility")),
+        sa.ForeignKeyConstraint(
+            ["reported_place_id"], ["place.id"], name=op.f("fk_source_reported_place_id_place")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_source")),
         sa.UniqueConstraint("external_ref", name=op.f("uq_source_external_ref")),
     )
     with op.batch_alter_table("source", schema=None) as batch_op:
         batch_op.create_index("ix_source_received_at", ["received_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_source_reported_place_id"), ["reported_place_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_source_reported_start"), ["reported_start"], unique=False)
 
     op.create_table(
-        "unit",
+        "act",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("names", sa.JSON(), nullable=False),
-        sa.Column("abbreviation", sa.String(length=40), nullable=True),
-        sa.Column("parent_id", sa.String(length=32), nullable=True),
-        sa.ForeignKeyConstraint(["parent_id"], ["unit.id"], name=op.f("fk_unit_parent_id_unit")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit")),
+        sa.Column("incident_id", sa.String(length=32), nullable=False),
+        sa.Column("violation", sa.String(length=40), nullable=False),
+        sa.Column("victim_id", sa.String(length=32), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
+        sa.Column("precision", sa.String(length=10), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("injuries", sa.JSON(), nullable=False),
+        sa.Column("consequences", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], name=op.f("fk_act_incident_id_incident")),
+        sa.ForeignKeyConstraint(["victim_id"], ["person.id"], name=op.f("fk_act_victim_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_act")),
     )
-    with op.batch_alter_table("unit", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_unit_parent_id"), ["parent_id"], unique=False)
+    with op.batch_alter_table("act", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_act_incident_id"), ["incident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_act_victim_id"), ["victim_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_act_violation"), ["violation"], unique=False)
 
     op.create_table(
         "citation",
@@ -112,9 +239,7 @@ def upgrade() -> None:
         sa.Column("field", sa.String(length=60), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["source.id"], name=op.f("fk_citation_source_id_source")
-        ),
+        sa.ForeignKeyConstraint(["source_id"], ["source.id"], name=op.f("fk_citation_source_id_source")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_citation")),
         sa.UniqueConstraint(
             "subject_kind",
@@ -144,9 +269,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("source_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
-            ["arresting_unit_id"],
-            ["unit.id"],
-            name=op.f("fk_custody_record_arresting_unit_id_unit"),
+            ["arresting_unit_id"], ["unit.id"], name=op.f("fk_custody_record_arresting_unit_id_unit")
         ),
         sa.ForeignKeyConstraint(
             ["facility_id"], ["place.id"], name=op.f("fk_custody_record_facility_id_place")
@@ -158,9 +281,7 @@ def upgrade() -> None:
             ["source_id"], ["source.id"], name=op.f("fk_custody_record_source_id_source")
         ),
         sa.ForeignKeyConstraint(
-            ["transferred_to_id"],
-            ["place.id"],
-            name=op.f("fk_custody_record_transferred_to_id_place"),
+            ["transferred_to_id"], ["place.id"], name=op.f("fk_custody_record_transferred_to_id_place")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_custody_record")),
     )
@@ -171,35 +292,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_custody_record_facility_id_held_from", ["facility_id", "held_from"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_custody_record_person_id"), ["person_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_custody_record_source_id"), ["source_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_custody_record_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_custody_record_source_id"), ["source_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_custody_record_transferred_to_id"), ["transferred_to_id"], unique=False
         )
-
-    op.create_table(
-        "deployment",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("unit_id", sa.String(length=32), nullable=False),
-        sa.Column("place_id", sa.String(length=32), nullable=False),
-        sa.Column("start_at", sa.DateTime(), nullable=False),
-        sa.Column("end_at", sa.DateTime(), nullable=False),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["place_id"], ["place.id"], name=op.f("fk_deployment_place_id_place")
-        ),
-        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_deployment_unit_id_unit")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_deployment")),
-    )
-    with op.batch_alter_table("deployment", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_deployment_place_id_start_at", ["place_id", "start_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_deployment_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "evidence",
@@ -220,12 +317,8 @@ def upgrade() -> None:
         sa.Column("collector", sa.String(length=200), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["place_id"], ["place.id"], name=op.f("fk_evidence_place_id_place")
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["source.id"], name=op.f("fk_evidence_source_id_source")
-        ),
+        sa.ForeignKeyConstraint(["place_id"], ["place.id"], name=op.f("fk_evidence_place_id_place")),
+        sa.ForeignKeyConstraint(["source_id"], ["source.id"], name=op.f("fk_evidence_source_id_source")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence")),
     )
     with op.batch_alter_table("evidence", schema=None) as batch_op:
@@ -233,50 +326,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_evidence_place_id"), ["place_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_evidence_sha256"), ["sha256"], unique=False)
         batch_op.create_index(batch_op.f("ix_evidence_source_id"), ["source_id"], unique=False)
-
-    op.create_table(
-        "incident",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("summary", sa.Text(), nullable=True),
-        sa.Column("start_at", sa.DateTime(), nullable=False),
-        sa.Column("start_offset_min", sa.Integer(), nullable=True),
-        sa.Column("start_precision", sa.String(length=10), nullable=False),
-        sa.Column("end_at", sa.DateTime(), nullable=True),
-        sa.Column("end_precision", sa.String(length=10), nullable=True),
-        sa.Column("place_id", sa.String(length=32), nullable=True),
-        sa.Column("place_text", sa.String(length=300), nullable=True),
-        sa.Column("lat", sa.Float(), nullable=True),
-        sa.Column("lon", sa.Float(), nullable=True),
-        sa.Column("status", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["place_id"], ["place.id"], name=op.f("fk_incident_place_id_place")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident")),
-    )
-    with op.batch_alter_table("incident", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_incident_place_id"), ["place_id"], unique=False)
-        batch_op.create_index("ix_incident_start_at", ["start_at"], unique=False)
-
-    op.create_table(
-        "membership",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("person_id", sa.String(length=32), nullable=False),
-        sa.Column("unit_id", sa.String(length=32), nullable=False),
-        sa.Column("rank", sa.String(length=100), nullable=True),
-        sa.Column("position", sa.String(length=200), nullable=True),
-        sa.Column("badge_number", sa.String(length=40), nullable=True),
-        sa.Column("start_date", sa.String(length=10), nullable=True),
-        sa.Column("end_date", sa.String(length=10), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_membership_person_id_person")
-        ),
-        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_membership_unit_id_unit")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership")),
-    )
-    with op.batch_alter_table("membership", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_membership_person_id"), ["person_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_membership_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "mention",
@@ -293,12 +342,8 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.String(length=32), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("name_keys", sa.String(length=400), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_mention_person_id_person")
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["source.id"], name=op.f("fk_mention_source_id_source")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_mention_person_id_person")),
+        sa.ForeignKeyConstraint(["source_id"], ["source.id"], name=op.f("fk_mention_source_id_source")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_mention_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mention")),
     )
@@ -307,75 +352,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_mention_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_mention_source_id"), ["source_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_mention_unit_id"), ["unit_id"], unique=False)
-
-    op.create_table(
-        "missing_case",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("person_id", sa.String(length=32), nullable=True),
-        sa.Column("missing_name", sa.String(length=300), nullable=False),
-        sa.Column("sex", sa.String(length=10), nullable=False),
-        sa.Column("birth_date", sa.String(length=10), nullable=True),
-        sa.Column("reported_at", sa.DateTime(), nullable=False),
-        sa.Column("reporter_contact", sa.Text(), nullable=True),
-        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
-        sa.Column("last_seen_place_id", sa.String(length=32), nullable=True),
-        sa.Column("last_seen_text", sa.String(length=300), nullable=True),
-        sa.Column("status", sa.String(length=40), nullable=False),
-        sa.Column("notes", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["last_seen_place_id"],
-            ["place.id"],
-            name=op.f("fk_missing_case_last_seen_place_id_place"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_missing_case_person_id_person")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_missing_case")),
-    )
-    with op.batch_alter_table("missing_case", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_missing_case_last_seen_place_id"), ["last_seen_place_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_missing_case_person_id"), ["person_id"], unique=False)
-
-    op.create_table(
-        "person_name",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("person_id", sa.String(length=32), nullable=False),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("lang", sa.String(length=8), nullable=True),
-        sa.Column("script", sa.String(length=8), nullable=True),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("name_keys", sa.String(length=400), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_person_name_person_id_person")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_name")),
-    )
-    with op.batch_alter_table("person_name", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_person_name_person_id"), ["person_id"], unique=False)
-
-    op.create_table(
-        "act",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("incident_id", sa.String(length=32), nullable=False),
-        sa.Column("violation", sa.String(length=40), nullable=False),
-        sa.Column("victim_id", sa.String(length=32), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(), nullable=True),
-        sa.Column("precision", sa.String(length=10), nullable=True),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("injuries", sa.JSON(), nullable=False),
-        sa.Column("consequences", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["incident_id"], ["incident.id"], name=op.f("fk_act_incident_id_incident")
-        ),
-        sa.ForeignKeyConstraint(["victim_id"], ["person.id"], name=op.f("fk_act_victim_id_person")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_act")),
-    )
-    with op.batch_alter_table("act", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_act_incident_id"), ["incident_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_act_victim_id"), ["victim_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_act_violation"), ["violation"], unique=False)
 
     op.create_table(
         "involvement",
@@ -389,9 +365,7 @@ def upgrade() -> None:
             "person_id IS NOT NULL OR unit_id IS NOT NULL", name=op.f("ck_involvement_perpetrator")
         ),
         sa.ForeignKeyConstraint(["act_id"], ["act.id"], name=op.f("fk_involvement_act_id_act")),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_involvement_person_id_person")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_involvement_person_id_person")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_involvement_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_involvement")),
     )
@@ -411,21 +385,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_involvement_act_id"))
 
     op.drop_table("involvement")
-    with op.batch_alter_table("act", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_act_violation"))
-        batch_op.drop_index(batch_op.f("ix_act_victim_id"))
-        batch_op.drop_index(batch_op.f("ix_act_incident_id"))
-
-    op.drop_table("act")
-    with op.batch_alter_table("person_name", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_person_name_person_id"))
-
-    op.drop_table("person_name")
-    with op.batch_alter_table("missing_case", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_missing_case_person_id"))
-        batch_op.drop_index(batch_op.f("ix_missing_case_last_seen_place_id"))
-
-    op.drop_table("missing_case")
     with op.batch_alter_table("mention", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mention_unit_id"))
         batch_op.drop_index(batch_op.f("ix_mention_source_id"))
@@ -433,16 +392,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_mention_badge_number"))
 
     op.drop_table("mention")
-    with op.batch_alter_table("membership", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_membership_unit_id"))
-        batch_op.drop_index(batch_op.f("ix_membership_person_id"))
-
-    op.drop_table("membership")
-    with op.batch_alter_table("incident", schema=None) as batch_op:
-        batch_op.drop_index("ix_incident_start_at")
-        batch_op.drop_index(batch_op.f("ix_incident_place_id"))
-
-    op.drop_table("incident")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evidence_source_id"))
         batch_op.drop_index(batch_op.f("ix_evidence_sha256"))
@@ -450,11 +399,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_evidence_capture_start")
 
     op.drop_table("evidence")
-    with op.batch_alter_table("deployment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_deployment_unit_id"))
-        batch_op.drop_index("ix_deployment_place_id_start_at")
-
-    op.drop_table("deployment")
     with op.batch_alter_table("custody_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_custody_record_transferred_to_id"))
         batch_op.drop_index(batch_op.f("ix_custody_record_source_id"))
@@ -468,14 +412,46 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_citation_source_id"))
 
     op.drop_table("citation")
+    with op.batch_alter_table("act", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_act_violation"))
+        batch_op.drop_index(batch_op.f("ix_act_victim_id"))
+        batch_op.drop_index(batch_op.f("ix_act_incident_id"))
+
+    op.drop_table("act")
+    with op.batch_alter_table("source", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_source_reported_start"))
+        batch_op.drop_index(batch_op.f("ix_source_reported_place_id"))
+        batch_op.drop_index("ix_source_received_at")
+
+    op.drop_table("source")
+    with op.batch_alter_table("person_name", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_name_person_id"))
+
+    op.drop_table("person_name")
+    with op.batch_alter_table("missing_case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_missing_case_person_id"))
+        batch_op.drop_index(batch_op.f("ix_missing_case_last_seen_place_id"))
+
+    op.drop_table("missing_case")
+    with op.batch_alter_table("membership", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_membership_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_membership_person_id"))
+
+    op.drop_table("membership")
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index("ix_incident_start_at")
+        batch_op.drop_index(batch_op.f("ix_incident_place_id"))
+
+    op.drop_table("incident")
+    with op.batch_alter_table("deployment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deployment_unit_id"))
+        batch_op.drop_index("ix_deployment_place_id_start_at")
+
+    op.drop_table("deployment")
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_unit_parent_id"))
 
     op.drop_table("unit")
-    with op.batch_alter_table("source", schema=None) as batch_op:
-        batch_op.drop_index("ix_source_received_at")
-
-    op.drop_table("source")
     with op.batch_alter_table("place", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_place_parent_id"))
 
