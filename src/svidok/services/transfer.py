@@ -61,8 +61,9 @@ def _write_kind(conn: Connection, kind: str, out: TextIO) -> int:
             out.write(dumps(export_form(kind, row)) + "\n")
             written += 1
         return written
-    result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
-        select(table).order_by(table.c.id)
+    result = conn.execute(
+        select(table).order_by(table.c.id),
+        execution_options={"stream_results": True, "yield_per": STREAM_BATCH},
     )
     for row in result.mappings():
         out.write(dumps(export_form(kind, dict(row))) + "\n")
