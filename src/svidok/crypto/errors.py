@@ -10,6 +10,7 @@ from __future__ import annotations
 from svidok.errors import ConfigError, ConflictError, SvidokError
 
 __all__ = [
+    "DecryptionFailed",
     "EvidenceCorrupt",
     "ForkDetected",
     "ImmutableOriginal",
@@ -60,3 +61,9 @@ class EvidenceCorrupt(SvidokError):
 
 class ImmutableOriginal(ConflictError):
     """An original with this digest is already stored; originals are never overwritten."""
+
+
+class DecryptionFailed(SvidokError):
+    """A ciphertext does not open: wrong key, wrong context (AAD) or tampered bytes."""
+
+    exit_code = 5

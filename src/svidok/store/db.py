@@ -2,7 +2,8 @@
 
 SQLite is the embedded default: one file in the data directory, WAL journal so
 readers never block the writer, foreign keys enforced, a busy timeout so a
-second process waits instead of failing. PostgreSQL is the server option; an
+second process waits instead of failing. With a key the file is SQLCipher-encrypted
+(see `make_engine`). PostgreSQL is the server option; an
 unreachable server becomes `DatabaseUnavailable`, which is retryable.
 """
 
@@ -42,14 +43,28 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url` with the per-dialect settings applied on every connection."""
+def make_engine(url: str, key: bytes | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url` with the per-dialect settings applied on every connection.
+
+    With `key` (32 raw bytes, from `Keyring.db_key()`), an SQLite register is opened
+    through SQLCipher (`sqlite+pysqlcipher`, `PRAGMA key="x'…'"`): every page of the
+    file and of its WAL is AES-256 encrypted and authenticated; a wrong key fails
+    with a DatabaseError on first use. Without a key, plain SQLite (tests, tools).
+    """
     dialect = dialect_of(url)
     if dialect == "sqlite":
-        database = make_url(url).database
+        parsed = make_url(url)
+        database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **kwargs)
+        target: Any = url
+        if key is not None:
+            if len(key) != 32:
+                raise ConfigError("the register key must be 32 bytes")
+            # The password is rendered by the dialect as PRAGMA key="x'<hex>'" (raw key,
+            # no KDF); SQLAlchemy hides URL passwords in logs and reprs.
+            target = parsed.set(drivername="sqlite+pysqlcipher", password=f"x'{key.hex()}'")
+        engine = create_engine(target, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     if make_url(url).drivername == "postgresql":

@@ -1,0 +1,385 @@
+"""The key hierarchy: master key → wrapped data keys (KEY-02, ENC-02, ENC-06).
+
+Threat: a seized laptop or a copied server disk. Nothing readable may sit on
+disk: the register file is SQLCipher-encrypted, blobs and fields are AEAD
+ciphertext, and every key that opens them is itself wrapped by a master key
+that exists only in memory, derived from a passphrase or read from a key file
+the operator keeps elsewhere (a USB stick, a hardware-backed store).
+
+Design:
+
+* master key = Argon2id(passphrase, salt) with RFC 9106's low-memory profile
+  (m = 64 MiB, t = 3, p = 4; above the OWASP minimum), or HKDF-SHA256 over the
+  bytes of a key file. Salt, parameters and a check value live in
+  `<data_dir>/keyring.json`; a wrong passphrase fails the check value
+  (`WrongPassphrase`) before anything is touched.
+* data keys are random 256-bit keys, wrapped with AES-256-GCM under the master
+  key, AAD = "svidok-key/1" ‖ key id, so a wrapped key cannot be moved to another
+  id. They live in `<data_dir>/keys.db` (SQLite, `secure_delete=ON`), apart from
+  the register, so data backups never carry them: fixed keys (`register-db`,
+  `blob`, `field`, `blind-index`, `audit-signing`) and one key per subject
+  (`subject:<id>`) for crypto-shredding.
+* rotation (`rotate`) re-wraps every live data key under a new master in one
+  transaction; no data is re-encrypted. The new keyring.json is written beside
+  the old one first and renamed after the commit, so an interrupted rotation
+  is finished by the next unlock with the new passphrase.
+* destroying a data key deletes its wrapped bytes and leaves a tombstone;
+  reading it afterwards raises `KeyDestroyed`.
+
+Formats: keyring.json = {"format": "svidok-keyring", "version": 1, "register":
+hex id, "master": {"kind": "argon2id", "salt": b64, "t", "m", "p"} | {"kind":
+"keyfile", "salt": b64}, "master_id": hex, "check": b64(nonce ‖ ciphertext),
+"audit_verifier_key": C2SP vkey}. Wrapped key = nonce(12) ‖ ciphertext+tag(48).
+
+Trade-offs: keys.db deletes are overwritten in place (secure_delete) but SSD
+wear-levelling can keep old blocks; the wrapped bytes are still under the
+master key, so shredding holds unless the attacker also gets the passphrase of
+that time. Key backups (KEY-02's short-retention copies) are the operator's job.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from svidok.crypto.errors import KeyDestroyed, KeyringMissing, WrongPassphrase
+from svidok.errors import ConfigError, InputError
+
+__all__ = ["Argon2Params", "Keyring", "MasterSecret", "OWASP_ARGON2", "TEST_ARGON2"]
+
+KEYRING_FILE = "keyring.json"
+KEYS_FILE = "keys.db"
+_CHECK = b"svidok keyring check v1"
+_CHECK_AAD = b"svidok-keyring/1 check"
+FIXED_KEYS = ("register-db", "blob", "field", "blind-index", "audit-signing")
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+
+OWASP_ARGON2 = Argon2Params(time_cost=3, memory_kib=64 * 1024, parallelism=4)
+"""RFC 9106 low-memory profile; above OWASP's floor (m = 19 MiB, t = 2, p = 1)."""
+TEST_ARGON2 = Argon2Params(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+"""Cheap parameters for tests only."""
+
+
+@dataclass(frozen=True)
+class MasterSecret:
+    """What the operator brings: a passphrase or the bytes of a key file (never both)."""
+
+    passphrase: str | None = None
+    key_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.passphrase is None) == (self.key_file is None):
+            raise ConfigError("give either a passphrase or a key file")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode(), validate=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _derive(secret: MasterSecret, master: dict[str, Any]) -> bytes:
+    salt = _unb64(master["salt"])
+    if master["kind"] == "argon2id":
+        if secret.passphrase is None:
+            raise WrongPassphrase("this keyring is opened with a passphrase, not a key file")
+        return hash_secret_raw(
+            secret.passphrase.encode(),
+            salt,
+            time_cost=int(master["t"]),
+            memory_cost=int(master["m"]),
+            parallelism=int(master["p"]),
+            hash_len=32,
+            type=Type.ID,
+        )
+    if master["kind"] == "keyfile":
+        if secret.key_file is None:
+            raise WrongPassphrase("this keyring is opened with a key file, not a passphrase")
+        try:
+            material = secret.key_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read key file {secret.key_file}") from exc
+        if len(material) < 32:
+            raise ConfigError(f"key file {secret.key_file} holds fewer than 32 bytes")
+        return HKDF(hashes.SHA256(), 32, salt, b"svidok master key v1").derive(material)
+    raise ConfigError(f"unknown master key kind {master['kind']!r} in {KEYRING_FILE}")
+
+
+def _master_record(secret: MasterSecret, params: Argon2Params) -> dict[str, Any]:
+    salt = _b64(os.urandom(16))
+    if secret.passphrase is not None:
+        if len(secret.passphrase) < 8:
+            raise InputError("the passphrase must have at least 8 characters")
+        return {
+            "kind": "argon2id",
+            "salt": salt,
+            "t": params.time_cost,
+            "m": params.memory_kib,
+            "p": params.parallelism,
+        }
+    return {"kind": "keyfile", "salt": salt}
+
+
+def _master_id(master: bytes) -> str:
+    return hmac.new(master, b"svidok master id", sha256).hexdigest()[:16]
+
+
+def _wrap(master: bytes, key_id: str, key: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(master).encrypt(nonce, key, b"svidok-key/1\x00" + key_id.encode())
+
+
+def _unwrap(master: bytes, key_id: str, wrapped: bytes) -> bytes:
+    return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], b"svidok-key/1\x00" + key_id.encode())
+
+
+def _check_value(master: bytes) -> str:
+    nonce = os.urandom(12)
+    return _b64(nonce + AESGCM(master).encrypt(nonce, _CHECK, _CHECK_AAD))
+
+
+def _opens(master: bytes, check: str) -> bool:
+    blob = _unb64(check)
+    try:
+        return AESGCM(master).decrypt(blob[:12], blob[12:], _CHECK_AAD) == _CHECK
+    except InvalidTag:
+        return False
+
+
+def generate_key_file(path: Path) -> None:
+    """Write 32 random bytes (hex) to a new key file readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+
+
+class Keyring:
+    """An unlocked keyring: the master key in memory and the data-key store beside it."""
+
+    def __init__(self, data_dir: Path, master: bytes, meta: dict[str, Any]) -> None:
+        self.data_dir = data_dir
+        self._master = master
+        self.meta = meta
+
+    # -- creating and opening ----------------------------------------------------------------
+
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        return (data_dir / KEYRING_FILE).is_file()
+
+    @classmethod
+    def create(cls, data_dir: Path, secret: MasterSecret, params: Argon2Params = OWASP_ARGON2) -> Keyring:
+        """Make a new keyring with fresh fixed data keys; refuse to replace an existing one."""
+        if cls.exists(data_dir):
+            raise ConfigError(f"a keyring already exists in {data_dir}; it is never replaced")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        record = _master_record(secret, params)
+        master = _derive(secret, record)
+        meta = {
+            "format": "svidok-keyring",
+            "version": 1,
+            "register": secrets.token_hex(8),
+            "master": record,
+            "master_id": _master_id(master),
+            "check": _check_value(master),
+        }
+        ring = cls(data_dir, master, meta)
+        with ring._db() as db:
+            for key_id in FIXED_KEYS:
+                ring._insert(db, key_id, "fixed", os.urandom(32))
+        from svidok.audit.note import verifier_key
+
+        meta["audit_verifier_key"] = verifier_key(ring.log_origin, ring.audit_private().public_key())
+        ring._write_meta(data_dir / KEYRING_FILE, meta)
+        return ring
+
+    @classmethod
+    def unlock(cls, data_dir: Path, secret: MasterSecret) -> Keyring:
+        """Open the keyring; `WrongPassphrase` (and nothing changed) if the secret is wrong."""
+        path = data_dir / KEYRING_FILE
+        if not path.is_file():
+            raise KeyringMissing(f"no keyring in {data_dir}: run `svidok keys init`")
+        meta = json.loads(path.read_text())
+        master = _derive(secret, meta["master"])
+        pending = path.with_name(KEYRING_FILE + ".new")
+        if not _opens(master, meta["check"]):
+            if pending.is_file():
+                new_meta = json.loads(pending.read_text())
+                new_master = _derive(secret, new_meta["master"])
+                ring = cls(data_dir, new_master, new_meta)
+                if _opens(new_master, new_meta["check"]) and ring._rows_under_master():
+                    pending.replace(path)  # finish an interrupted rotation
+                    return ring
+            raise WrongPassphrase("wrong passphrase or key file for this register's keyring")
+        if pending.is_file():
+            pending.unlink()  # a rotation that never committed
+        return cls(data_dir, master, meta)
+
+    @staticmethod
+    def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
+
+    # -- the data-key store --------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.data_dir / KEYS_FILE, isolation_level=None)
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS data_key (key_id TEXT PRIMARY KEY, purpose TEXT NOT NULL,"
+            " wrapped BLOB, master_id TEXT NOT NULL, created_at TEXT NOT NULL, destroyed_at TEXT)"
+        )
+        return db
+
+    def _insert(self, db: sqlite3.Connection, key_id: str, purpose: str, key: bytes) -> None:
+        db.execute(
+            "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key_id, purpose, _wrap(self._master, key_id, key), self.meta["master_id"], _now()),
+        )
+
+    def _rows_under_master(self) -> bool:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL AND master_id != ?",
+                (self.meta["master_id"],),
+            ).fetchone()
+        return int(row[0]) == 0
+
+    def data_key(self, key_id: str, *, create: bool = False, purpose: str = "subject") -> bytes:
+        """The unwrapped data key `key_id`; with `create`, make it on first use."""
+        db = self._db()
+        try:
+            row = db.execute(
+                "SELECT wrapped, destroyed_at FROM data_key WHERE key_id = ?", (key_id,)
+            ).fetchone()
+            if row is None:
+                if not create:
+                    raise ConfigError(f"no data key {key_id!r} in the keyring")
+                key = os.urandom(32)
+                self._insert(db, key_id, purpose, key)
+                return key
+            if row[1] is not None or row[0] is None:
+                raise KeyDestroyed(key_id)
+            try:
+                return _unwrap(self._master, key_id, bytes(row[0]))
+            except InvalidTag as exc:
+                raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
+        finally:
+            db.close()
+
+    def subject_key(self, subject_id: str, *, create: bool = True) -> tuple[str, bytes]:
+        key_id = f"subject:{subject_id}"
+        return key_id, self.data_key(key_id, create=create)
+
+    def destroy(self, key_id: str) -> bool:
+        """Crypto-shred: erase the wrapped key, keep a tombstone. False if already gone."""
+        if key_id in FIXED_KEYS:
+            raise InputError(f"{key_id} is a register key; destroying it is a panic wipe, not this")
+        db = self._db()
+        try:
+            cur = db.execute(
+                "UPDATE data_key SET wrapped = NULL, destroyed_at = ? "
+                "WHERE key_id = ? AND destroyed_at IS NULL",
+                (_now(), key_id),
+            )
+            if cur.rowcount == 0:
+                exists = db.execute("SELECT 1 FROM data_key WHERE key_id=?", (key_id,)).fetchone()
+                if exists is None:
+                    db.execute(
+                        "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at,"
+                        " destroyed_at) VALUES (?, 'subject', NULL, ?, ?, ?)",
+                        (key_id, self.meta["master_id"], _now(), _now()),
+                    )
+                    return True
+                return False
+            db.execute("VACUUM")
+            return True
+        finally:
+            db.close()
+
+    def rotate(self, new_secret: MasterSecret, params: Argon2Params = OWASP_ARGON2) -> int:
+        """Re-wrap every live data key under a new master; return how many were re-wrapped."""
+        record = _master_record(new_secret, params)
+        new_master = _derive(new_secret, record)
+        new_meta = dict(self.meta)
+        new_meta.update(master=record, master_id=_master_id(new_master), check=_check_value(new_master))
+        path = self.data_dir / KEYRING_FILE
+        pending = path.with_name(KEYRING_FILE + ".new")
+        self._write_meta(pending, new_meta)
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            rows = db.execute("SELECT key_id, wrapped FROM data_key WHERE wrapped IS NOT NULL").fetchall()
+            for key_id, wrapped in rows:
+                key = _unwrap(self._master, key_id, bytes(wrapped))
+                db.execute(
+                    "UPDATE data_key SET wrapped = ?, master_id = ? WHERE key_id = ?",
+                    (_wrap(new_master, key_id, key), new_meta["master_id"], key_id),
+                )
+            db.execute("UPDATE data_key SET master_id = ? WHERE wrapped IS NULL", (new_meta["master_id"],))
+            db.execute("COMMIT")
+            db.execute("VACUUM")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            pending.unlink(missing_ok=True)
+            raise
+        finally:
+            db.close()
+        pending.replace(path)
+        self._master, self.meta = new_master, new_meta
+        return len(rows)
+
+    # -- keys for the other modules --------------------------------------------------------------
+
+    @property
+    def register_id(self) -> str:
+        return str(self.meta["register"])
+
+    @property
+    def log_origin(self) -> str:
+        """The audit log's name in its checkpoints (C2SP origin)."""
+        return f"svidok.local/{self.register_id}"
+
+    def db_key(self) -> bytes:
+        """The raw SQLCipher key of the embedded register."""
+        return self.data_key("register-db")
+
+    def audit_private(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.data_key("audit-signing"))
+
+    def derive(self, key_id: str, info: str) -> bytes:
+        """A sub-key of data key `key_id` for one purpose (HKDF-SHA256, domain-separated)."""
+        return HKDF(hashes.SHA256(), 32, None, f"svidok/1 {info}".encode()).derive(self.data_key(key_id))

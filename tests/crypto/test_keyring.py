@@ -1,0 +1,105 @@
+"""What an operator notices about keys: wrong passphrase, rotation, key files, shredding."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from svidok.crypto.errors import KeyDestroyed, WrongPassphrase
+from svidok.crypto.keyring import OWASP_ARGON2, TEST_ARGON2, Keyring, MasterSecret, generate_key_file
+from svidok.services.keys import (
+    Protection,
+    open_subject_field,
+    rotate_master,
+    seal_subject_field,
+    shred_subject,
+)
+from tests.crypto.conftest import CANARY_NAME, PASSPHRASE
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
+
+
+def test_keyring_uses_argon2id_with_a_random_salt_and_owasp_parameters(tmp_path) -> None:
+    Keyring.create(tmp_path / "a", MasterSecret(passphrase=PASSPHRASE), TEST_ARGON2)
+    Keyring.create(tmp_path / "b", MasterSecret(passphrase=PASSPHRASE), TEST_ARGON2)
+    a = json.loads((tmp_path / "a" / "keyring.json").read_text())
+    b = json.loads((tmp_path / "b" / "keyring.json").read_text())
+    assert a["master"]["kind"] == "argon2id"
+    assert a["master"]["salt"] != b["master"]["salt"]
+    assert OWASP_ARGON2.memory_kib >= 19 * 1024 and OWASP_ARGON2.time_cost >= 2
+    assert PASSPHRASE not in (tmp_path / "a" / "keyring.json").read_text()
+
+
+def test_wrong_passphrase_is_a_clear_error_and_changes_nothing(protection, settings) -> None:
+    protection.close()
+    before = _digests(settings.data_dir)
+    with pytest.raises(WrongPassphrase, match="wrong passphrase") as info:
+        Protection.open(settings, MasterSecret(passphrase="not the passphrase"))
+    assert "not the passphrase" not in str(info.value)
+    assert _digests(settings.data_dir) == before
+
+
+def test_rotation_rewraps_keys_and_the_register_still_opens(protection, settings, secret) -> None:
+    with protection.store.begin() as conn:
+        protection.audit.append(conn, "op", "record.create", "person", "pe_1")
+    db_key = protection.keyring.db_key()
+    protection.close()
+    new = MasterSecret(passphrase="a brand new passphrase")
+    assert rotate_master(settings, secret, new, TEST_ARGON2) >= 5
+    with pytest.raises(WrongPassphrase):
+        Keyring.unlock(settings.data_dir, secret)
+    p = Protection.open(settings, new)
+    assert p.keyring.db_key() == db_key
+    with p.store.read() as conn:
+        assert p.audit.verify(conn).entries == 1
+    p.close()
+
+
+def test_interrupted_rotation_is_finished_by_the_new_passphrase(protection, settings, secret) -> None:
+    protection.close()
+    ring = Keyring.unlock(settings.data_dir, secret)
+    new = MasterSecret(passphrase="second passphrase!")
+    ring.rotate(new, TEST_ARGON2)
+    # Simulate a crash after the key store committed but before keyring.json was replaced.
+    path = settings.data_dir / "keyring.json"
+    (settings.data_dir / "keyring.json.new").write_text(path.read_text())
+    old_meta = json.loads(path.read_text())
+    assert Keyring.unlock(settings.data_dir, new).meta["master_id"] == old_meta["master_id"]
+
+
+def test_key_file_instead_of_passphrase(tmp_path) -> None:
+    key_file = tmp_path / "svidok.key"
+    generate_key_file(key_file)
+    ring = Keyring.create(tmp_path / "data", MasterSecret(key_file=key_file))
+    again = Keyring.unlock(tmp_path / "data", MasterSecret(key_file=key_file))
+    assert again.db_key() == ring.db_key()
+    other = tmp_path / "other.key"
+    generate_key_file(other)
+    with pytest.raises(WrongPassphrase):
+        Keyring.unlock(tmp_path / "data", MasterSecret(key_file=other))
+
+
+def test_crypto_shredding_makes_the_subject_unreadable_and_the_log_still_verifies(protection) -> None:
+    token = seal_subject_field(protection.keyring, "pe_7", "person", "primary_name", "pe_7", CANARY_NAME)
+    other = seal_subject_field(protection.keyring, "pe_8", "person", "primary_name", "pe_8", "Other")
+    assert open_subject_field(protection.keyring, "person", "primary_name", "pe_7", token) == CANARY_NAME
+    with protection.store.begin() as conn:
+        protection.audit.append(conn, "op", "record.create", "person", "pe_7", {"fields": ["primary_name"]})
+        protection.audit.checkpoint(conn)
+    assert shred_subject(protection, "admin", "pe_7", "erasure request 2026-11")
+    with pytest.raises(KeyDestroyed, match="subject:pe_7"):
+        open_subject_field(protection.keyring, "person", "primary_name", "pe_7", token)
+    with pytest.raises(KeyDestroyed):
+        protection.keyring.subject_key("pe_7")  # never silently re-created
+    assert open_subject_field(protection.keyring, "person", "primary_name", "pe_8", other) == "Other"
+    with protection.store.begin() as conn:
+        protection.audit.checkpoint(conn)
+        report = protection.audit.verify(conn, deep=True)
+    assert report.ok and report.entries == 2
+    keys_db = (protection.keyring.data_dir / "keys.db").read_bytes()
+    assert CANARY_NAME.encode() not in keys_db
