@@ -1,0 +1,1 @@
+"""Cross-script personal names."""

@@ -1,0 +1,259 @@
+"""Comparing two names: a score in [0, 1], a decision, and the reasons.
+
+The score combines three parts, each compared only when both names have it:
+surname (weight 0.50), given name (0.35) and patronymic (0.15). Strong evidence
+against caps the score whatever the rest says: different known given names,
+different patronymics, different genders (Kovalev / Kovaleva), a surname that is
+not a variant or a plausible typo. A name reduced to one part is worth a little
+less than a full match. `same` is `score >= THRESHOLD`, calibrated on the
+development set (bench/data/names_dev.jsonl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA
+
+from svidok.names.keys import NameKeys, ParseKey, PartKey, name_keys
+
+__all__ = ["ENGINE_VERSION", "THRESHOLD", "Comparison", "compare", "compare_keys", "score_pairs"]
+
+ENGINE_VERSION = "names-v1"
+THRESHOLD = 0.75
+
+W_SURNAME, W_GIVEN, W_PATRONYMIC = 0.50, 0.35, 0.15
+CAP_GIVEN_MISMATCH = 0.30
+CAP_PATRONYMIC_MISMATCH = 0.40
+CAP_GENDER_MISMATCH = 0.30
+CAP_SURNAME_MISMATCH = 0.55
+ONLY_SURNAME = 0.90          # "Kowaljow" against "Aleksandr Kovalev"
+NO_SURNAME_ONE_SIDE = 0.72   # "Анна Петровна" against "Анна Петровна Иванова"
+NO_SURNAME_AT_ALL = 0.90     # "Саша" against "Александр"
+TYPO = 0.88
+TYPO2 = 0.80
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The engine's verdict on two names."""
+
+    score: float
+    same: bool
+    explanation: list[str] = field(default_factory=list)
+    version: str = ENGINE_VERSION
+
+
+def _typo_sim(a: str, b: str, stems: bool) -> float:
+    """Similarity of two different skeletons: a typo or a different name."""
+    longest = max(len(a), len(b))
+    if not longest:
+        return 0.0
+    dist = OSA.distance(a, b, score_cutoff=3)
+    shortest = min(len(a), len(b))
+    extension = a.startswith(b) or b.startswith(a)
+    if dist == 1 and shortest >= (4 if stems else 6) and not extension:
+        return TYPO
+    if dist == 2 and shortest >= 9 and not extension:
+        return TYPO2
+    return min(0.7, 1.0 - dist / longest) if dist <= 3 else 0.3
+
+
+def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
+    if a.classes & b.classes:
+        return 1.0, "same"
+    best = 0.0
+    for sa in a.classes:
+        stem_a, _, cls_a = sa.partition("|")
+        for sb in b.classes:
+            stem_b, _, cls_b = sb.partition("|")
+            if cls_a == cls_b:
+                best = max(best, _typo_sim(stem_a, stem_b, bool(cls_a)))
+            elif not cls_a or not cls_b:
+                best = max(best, min(0.7, _typo_sim(stem_a, stem_b, False)))
+    return best, "typo" if best >= TYPO2 else "different"
+
+
+def _surnames(sa: tuple[PartKey, ...], sb: tuple[PartKey, ...]) -> tuple[float, str]:
+    if len(sa) == 1 and len(sb) == 1:
+        return _surname_part(sa[0], sb[0])
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    sims = []
+    kinds = []
+    for part in short:
+        sim, kind = max(_surname_part(part, other) for other in long_)
+        sims.append(sim)
+        kinds.append(kind)
+    sim = min(sims)
+    if len(short) != len(long_):
+        sim *= 0.93
+        return sim, "part of a double surname" if sim >= TYPO2 else "different"
+    return sim, "same" if all(k == "same" for k in kinds) else max(kinds)
+
+
+def _given_pair(a: PartKey, b: PartKey) -> tuple[float, str]:
+    if a.initial or b.initial:
+        if a.initials & b.initials:
+            return (0.8, "initials agree") if a.initial and b.initial else (0.8, "initial fits")
+        return 0.0, "initial differs"
+    if a.classes & b.classes:
+        return (0.9, "same name, with a typo") if a.fuzzy or b.fuzzy else (1.0, "same name")
+    if a.classes & b.dims or a.dims & b.classes:
+        return 0.93, "diminutive"
+    if a.dims & b.dims:
+        return 0.9, "same diminutive"
+    if (a.classes or a.dims) and (b.classes or b.dims) and not (a.fuzzy or b.fuzzy):
+        return 0.0, "different names"
+    best = 0.0
+    for fa in a.fines:
+        for fb in b.fines:
+            best = max(best, 1.0 if fa == fb else _typo_sim(fa, fb, False))
+    return (best, "similar spelling") if best >= TYPO2 else (0.0, "different names")
+
+
+def _given(ga: tuple[PartKey, ...], gb: tuple[PartKey, ...]) -> tuple[float, str]:
+    best = (-1.0, "")
+    for a in ga:
+        for b in gb:
+            best = max(best, _given_pair(a, b))
+    return best
+
+
+def _patronymic(a: PartKey, b: PartKey) -> tuple[float, str]:
+    if a.initial or b.initial:
+        return (0.85, "initial fits") if a.initials & b.initials else (0.0, "initial differs")
+    if a.classes & b.classes:
+        return 1.0, "same father's name"
+    known_a = any(not c.startswith("~") for c in a.classes)
+    known_b = any(not c.startswith("~") for c in b.classes)
+    if known_a and known_b:
+        return 0.0, "different father's names"
+    best = 0.0
+    for ca in a.coarses:
+        for cb in b.coarses:
+            best = max(best, _typo_sim(ca, cb, False))
+    return (best, "similar spelling") if best >= TYPO2 else (0.0, "different father's names")
+
+
+Reason = tuple[str, float, str]  # (part, similarity, how)
+
+
+def _compare_parse(a: ParseKey, b: ParseKey) -> tuple[float, list[Reason], list[str]]:
+    total = weight = 0.0
+    reasons: list[Reason] = []
+    against: list[str] = []
+    cap = 1.0
+    s_sim = -1.0
+    if a.surname and b.surname:
+        s_sim, how = _surnames(a.surname, b.surname)
+        total += W_SURNAME * s_sim
+        weight += W_SURNAME
+        reasons.append(("surname", s_sim, how))
+        if s_sim < TYPO2:
+            cap = min(cap, CAP_SURNAME_MISMATCH)
+            against.append("surnames differ")
+    if a.given and b.given:
+        g_sim, how = _given(a.given, b.given)
+        total += W_GIVEN * g_sim
+        weight += W_GIVEN
+        reasons.append(("given name", g_sim, how))
+        if g_sim <= 0.0:
+            cap = min(cap, CAP_GIVEN_MISMATCH)
+            against.append("given names differ")
+    if a.patronymic is not None and b.patronymic is not None:
+        p_sim, how = _patronymic(a.patronymic, b.patronymic)
+        total += W_PATRONYMIC * p_sim
+        weight += W_PATRONYMIC
+        reasons.append(("patronymic", p_sim, how))
+        if p_sim <= 0.0:
+            cap = min(cap, CAP_PATRONYMIC_MISMATCH)
+            against.append("patronymics differ")
+    if a.gender and b.gender and a.gender != b.gender:
+        cap = min(cap, CAP_GENDER_MISMATCH)
+        against.append(f"gender differs ({a.gender} / {b.gender})")
+    if not weight:
+        return 0.0, reasons, ["nothing comparable"]
+    score = total / weight
+    if s_sim < 0.0:
+        if a.surname or b.surname:
+            score *= NO_SURNAME_ONE_SIDE
+            against.append("surname missing on one side")
+        else:
+            score *= NO_SURNAME_AT_ALL
+    elif len(reasons) == 1:
+        score *= ONLY_SURNAME
+        against.append("only the surname could be compared")
+    score = min(score, cap) - a.penalty - b.penalty
+    return max(0.0, min(1.0, score)), reasons, against
+
+
+def _best(ka: NameKeys, kb: NameKeys) -> tuple[float, list[Reason], list[str], ParseKey, ParseKey]:
+    best: tuple[float, list[Reason], list[str], ParseKey, ParseKey] | None = None
+    for pa in ka.parses:
+        for pb in kb.parses:
+            score, reasons, against = _compare_parse(pa, pb)
+            if best is None or score > best[0]:
+                best = (score, reasons, against, pa, pb)
+    assert best is not None
+    return best
+
+
+def _render(part: str, sim: float, how: str, pa: ParseKey, pb: ParseKey) -> str:
+    def texts(pk: ParseKey) -> str:
+        if part == "surname":
+            return "-".join(p.text for p in pk.surname)
+        if part == "given name":
+            return " ".join(p.text + ("." if p.initial else "") for p in pk.given)
+        pat = pk.patronymic
+        return "" if pat is None else pat.text + ("." if pat.initial else "")
+
+    return f"{part}: {texts(pa)!r} ~ {texts(pb)!r}: {how} ({sim:.2f})"
+
+
+def compare_keys(ka: NameKeys, kb: NameKeys) -> Comparison:
+    """Compare two precomputed names, with an explanation."""
+    if ka.empty or kb.empty:
+        return Comparison(0.0, False, ["nothing to compare: a name is empty"])
+    score, reasons, against, pa, pb = _best(ka, kb)
+    score = round(score, 4)
+    same = score >= THRESHOLD
+    lines = [f"read A as: {pa.order}", f"read B as: {pb.order}"]
+    lines += [_render(part, sim, how, pa, pb) for part, sim, how in reasons]
+    lines += [f"against: {item}" for item in against]
+    lines.append(
+        f"score {score:.2f} {'>=' if same else '<'} threshold {THRESHOLD:.2f}: "
+        f"{'same person' if same else 'different persons'} ({ENGINE_VERSION})"
+    )
+    return Comparison(score, same, lines)
+
+
+def compare(a: str, b: str) -> Comparison:
+    """Compare two raw names."""
+    return compare_keys(name_keys(a), name_keys(b))
+
+
+def fast_score(ka: NameKeys, kb: NameKeys) -> float:
+    """The score of `compare_keys` without building the explanation."""
+    if ka.empty or kb.empty:
+        return 0.0
+    if len(ka.parses) == 1 and len(kb.parses) == 1:
+        return round(_compare_parse(ka.parses[0], kb.parses[0])[0], 4)
+    return round(_best(ka, kb)[0], 4)
+
+
+def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
+    """Scores and decisions for many pairs; each distinct name is analysed once."""
+    cache: dict[str, NameKeys] = {}
+    out: list[tuple[float, bool]] = []
+    append = out.append
+    for a, b in pairs:
+        ka = cache.get(a)
+        if ka is None:
+            ka = cache[a] = name_keys(a)
+        kb = cache.get(b)
+        if kb is None:
+            kb = cache[b] = name_keys(b)
+        score = fast_score(ka, kb)
+        append((score, score >= THRESHOLD))
+    return out

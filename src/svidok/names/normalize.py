@@ -1,0 +1,119 @@
+"""Cleaning raw name text before parsing: Unicode, case, apostrophes, scripts.
+
+`clean` is total: any string gives a (possibly empty) cleaned string in time linear
+in a bounded prefix of the input. Only letters, combining marks, apostrophes,
+hyphens, dots and commas survive; digits, emoji, symbols, control characters and
+bidi overrides become separators or vanish. Mixed-script tokens caused by
+look-alike letters (a Latin "o" inside a Cyrillic word) are repaired.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "MAX_TOKENS",
+    "clean",
+    "fix_homoglyphs",
+    "script_of",
+]
+
+#: Only this many characters of raw input are looked at; names are far shorter.
+MAX_INPUT_CHARS = 256
+#: Only this many tokens of a cleaned name are used.
+MAX_TOKENS = 8
+
+_APOSTROPHES = frozenset("'’ʼ`´ʹ‘′ꞌʻ＇")
+_INVISIBLE = frozenset(("Cf", "Cs", "Co", "Cn"))  # bidi controls, zero-width joiners, ...
+
+# Look-alike letters between the Latin and Cyrillic alphabets (lower case).
+_LAT_TO_CYR = dict(zip("aeopcxyikmthbs", "аеорсхуікмтнвѕ", strict=True))
+_CYR_TO_LAT = {
+    "а": "a",
+    "е": "e",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "х": "x",
+    "у": "y",
+    "і": "i",
+    "к": "k",
+    "м": "m",
+    "т": "t",
+    "н": "h",
+    "в": "b",
+    "ѕ": "s",
+}
+
+
+def _char_class(ch: str) -> str:
+    """One of: L (letter or mark), ' (apostrophe), - (hyphen), . , or space."""
+    if ch in _APOSTROPHES:
+        return "'"
+    cat = unicodedata.category(ch)
+    first = cat[0]
+    if first in "LM":
+        return "L"
+    if cat == "Pd":
+        return "-"
+    if ch in ".,":
+        return ch
+    if cat in _INVISIBLE:
+        return ""
+    return " "
+
+
+def clean(raw: str) -> str:
+    """Cleaned text: NFKC letters with original case, separators normalised."""
+    text = unicodedata.normalize("NFKC", raw[: MAX_INPUT_CHARS * 4])
+    out: list[str] = []
+    for ch in text:
+        kind = _char_class(ch)
+        if kind == "L":
+            out.append(ch)
+        elif kind:
+            out.append(kind)
+    joined = "".join(out)
+    # Tidy: separators around punctuation, at most MAX_INPUT_CHARS characters.
+    for sep in (",", "."):
+        joined = joined.replace(sep, sep + " ")
+    words = []
+    for word in joined.split():
+        word = word.strip("'-")
+        if word.strip(".,'-"):
+            words.append(word)
+        elif word.startswith(",") and words:
+            words[-1] += ","
+    result = " ".join(words)[:MAX_INPUT_CHARS]
+    return unicodedata.normalize("NFC", result)
+
+
+def script_of(token: str) -> str:
+    """'cyrl', 'latn', 'mixed' or 'none' for the letters of one token."""
+    cyr = lat = 0
+    for ch in token:
+        if not ch.isalpha():
+            continue
+        if "\u0400" <= ch <= "\u052f":
+            cyr += 1
+        elif ch < "\u0250" or "\u1e00" <= ch <= "\u1eff":
+            lat += 1
+    if cyr and lat:
+        return "mixed"
+    if cyr:
+        return "cyrl"
+    if lat:
+        return "latn"
+    return "none"
+
+
+def fix_homoglyphs(token: str) -> str:
+    """Move look-alike letters of a mixed-script token into its majority script."""
+    low = token.lower()
+    cyr = sum(1 for ch in low if "\u0400" <= ch <= "\u052f")
+    lat = sum(1 for ch in low if ch.isascii() and ch.isalpha())
+    if not cyr or not lat:
+        return low
+    table = _LAT_TO_CYR if cyr >= lat else _CYR_TO_LAT
+    return "".join(table.get(ch, ch) for ch in low)

@@ -1,0 +1,104 @@
+"""Phonetic skeletons: fold what transliteration and the three languages vary.
+
+From a phoneme string (see `readings`) two skeletons are made:
+
+* the *fine* skeleton keeps five vowel classes: A (a, o: Belarusian akanne writes
+  unstressed o as a), E (e, э, є, and ё/е after a soft consonant, so Kovalyov =
+  Kovalev), Y (я after a consonant, and ия: Юлия = Yulia = Iuliia), I (и, ы, і,
+  y), U (у, ю); it keeps Евгения (…Y) apart from Eugene (…E);
+* the *coarse* skeleton merges I and Y into E: Святлана = Светлана, and
+  Ukrainian і for Russian е or и.
+
+Consonants fold г/ґ/h/х/g into G (Hennadiy = Gennady, Mikhail = Michail), ў/w into
+v, дз into d (Дзмітрый = Дмитрий), ц before a front vowel into t (Ціханоўская =
+Тихановская), doubled letters into one. After ш ж ч ц every a/o/e is A
+(Шевченко = Шаўчэнка, Чёрный = Чорний). Word-initial я/ю/ё keep a J (Яна is not Анна); other iotation and soft signs
+are dropped, and a
+run of vowels keeps its first class (Юлия = Yulia = Iuliia, Андреев = Andreyev).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["coarse", "fine", "skeletons"]
+
+_CONS_MAP = {"g": "G", "h": "G", "X": "G", "w": "v", "q": "k", "x": "G"}
+_SIBILANTS = frozenset("SZCc")
+_VOWELS = frozenset("aeiouy")
+_PRE = (
+    (re.compile("dz"), "d"),
+    (re.compile("dZ"), "Z"),
+    (re.compile("ts"), "c"),
+    (re.compile("kh"), "X"),
+    (re.compile("c(?=['j]|[iey])"), "t"),
+)
+
+
+@lru_cache(maxsize=400_000)
+def fine(phon: str) -> str:
+    """The fine skeleton of a phoneme string."""
+    for pattern, repl in _PRE:
+        if pattern.pattern[0] in phon:
+            phon = pattern.sub(repl, phon)
+    out: list[str] = []
+    prev_cons = ""  # last consonant when the previous symbol was a consonant
+    soft = False
+    last_vowel = False
+    if len(phon) > 1 and phon[0] == "j" and phon[1] in "aou":
+        out.append("J")  # initial я ю ё stay apart from а у о: Яна is not Анна
+        phon = phon[1:]
+    for ch in phon:
+        if ch == "'" or ch == "j":
+            if prev_cons:
+                soft = True
+            continue
+        if ch in _VOWELS:
+            if prev_cons in _SIBILANTS:
+                cls = "U" if ch == "u" else ("I" if ch in "iy" else "A")
+            elif ch == "u":
+                cls = "U"
+            elif ch in "iy":
+                cls = "I"
+            elif ch == "a" and soft:
+                cls = "Y"
+            elif ch == "e" or soft:
+                cls = "E"
+            else:
+                cls = "A"
+            if last_vowel:
+                if out[-1] == "I" and cls != "I":
+                    out[-1] = "Y" if cls in "AY" else "E"  # ия, ія, iya: Юлия = Yulia
+            else:
+                out.append(cls)
+            last_vowel = True
+            prev_cons = ""
+            soft = False
+            continue
+        cons = _CONS_MAP.get(ch, ch)
+        if not out or out[-1] != cons:
+            out.append(cons)
+        prev_cons = cons
+        soft = False
+        last_vowel = False
+    return "".join(out)
+
+
+@lru_cache(maxsize=400_000)
+def coarse(fine_skel: str) -> str:
+    """The coarse skeleton (I merged into E) of a fine skeleton."""
+    if "I" not in fine_skel and "Y" not in fine_skel:
+        return fine_skel
+    out: list[str] = []
+    for ch in fine_skel.replace("I", "E").replace("Y", "E"):
+        if ch in "AEU" and out and out[-1] in "AEU":
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def skeletons(phon: str) -> tuple[str, str]:
+    """(fine, coarse) skeletons of a phoneme string."""
+    f = fine(phon)
+    return f, coarse(f)
