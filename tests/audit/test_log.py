@@ -273,3 +273,10 @@ def test_file_signed_by_another_key_fails_against_the_pinned_key(engine, log, tm
     pinned = AuditKey("svidok.test/log", impostor.public_key()).verifier_key
     report = verify_file(path, trusted_key=pinned)
     assert not report.ok and "forged" in (report.problem or "")
+
+
+def test_checkpoint_of_the_empty_log_then_appends_verify(engine, log) -> None:
+    with engine.begin() as conn:
+        assert log.checkpoint(conn).size == 0
+    fill(engine, log, 3)
+    assert verify(engine, log).ok

@@ -113,7 +113,11 @@ def check_entries(
     pending = sorted(checkpoints)
     signed_upto = pending[-1][0] if pending else 0
     cp_index = 0
-    next_cp = pending[0][0] if pending else -1
+    while cp_index < len(pending) and pending[cp_index][0] == 0:
+        if pending[cp_index][1] != sha256(b"").digest():
+            return LogReport(0, len(pending), b"", 1, "the signed checkpoint of size 0 is not empty")
+        cp_index += 1
+    next_cp = pending[cp_index][0] if cp_index < len(pending) else -1
     last_good = 0
     tree = _Tree()
     chunk = tree.chunk

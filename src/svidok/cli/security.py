@@ -1,10 +1,192 @@
-"""`svidok keys|protect|evidence|audit ...` (filled in by the protection work)."""
+"""`svidok keys|protect|evidence|audit ...`: thin commands over the protection services.
+
+The master secret comes from SVIDOK_KEY_FILE (a key file) or SVIDOK_PASSPHRASE,
+else an interactive prompt; it is never an option (options end up in shell
+history and process lists).
+"""
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from svidok.cli.context import settings_of
+from svidok.crypto.keyring import Keyring, MasterSecret, generate_key_file
+from svidok.errors import InputError
+from svidok.services import audit as audit_service
+from svidok.services import keys as key_service
+from svidok.services.keys import Protection
+from svidok.settings import Settings
 
 keys_app = typer.Typer(help="Master key and data keys.", no_args_is_help=True)
 protect_app = typer.Typer(help="Sealed source identities (protection officer).", no_args_is_help=True)
 evidence_app = typer.Typer(help="Evidence files and their chain of custody.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+def _actor() -> str:
+    return os.environ.get("SVIDOK_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def master_secret(settings: Settings, *, confirm: bool = False) -> MasterSecret:
+    """The operator's secret: key file (SVIDOK_KEY_FILE), passphrase (SVIDOK_PASSPHRASE) or prompt."""
+    key_file = os.environ.get("SVIDOK_KEY_FILE")
+    if key_file:
+        return MasterSecret(key_file=Path(key_file))
+    passphrase = settings.passphrase or typer.prompt(
+        "Passphrase", hide_input=True, confirmation_prompt=confirm
+    )
+    return MasterSecret(passphrase=passphrase)
+
+
+def open_protection(ctx: typer.Context, *, create: bool = False) -> Protection:
+    settings = settings_of(ctx)
+    confirm = create and not Keyring.exists(settings.data_dir)
+    return Protection.open(settings, master_secret(settings, confirm=confirm), create=create)
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+@keys_app.command("init")
+def keys_init(
+    ctx: typer.Context,
+    new_key_file: Annotated[
+        Path | None, typer.Option("--new-key-file", help="Generate a key file here and use it.")
+    ] = None,
+) -> None:
+    """Create the keyring and the encrypted register (passphrase, or a new key file)."""
+    settings = settings_of(ctx)
+    if new_key_file is not None:
+        generate_key_file(new_key_file)
+        secret = MasterSecret(key_file=new_key_file)
+        p = Protection.open(settings, secret, create=True)
+        typer.echo(f"key file written to {new_key_file}: keep it off this machine")
+    else:
+        p = open_protection(ctx, create=True)
+    typer.echo(f"keyring and encrypted register ready in {settings.data_dir}")
+    typer.echo(f"audit log verifier key: {p.audit.key.verifier_key}")
+    p.close()
+
+
+@keys_app.command("rotate")
+def keys_rotate(ctx: typer.Context) -> None:
+    """Re-wrap every data key under a new passphrase (SVIDOK_NEW_PASSPHRASE or prompt)."""
+    settings = settings_of(ctx)
+    old = master_secret(settings)
+    new_passphrase = os.environ.get("SVIDOK_NEW_PASSPHRASE") or typer.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    count = key_service.rotate_master(settings, old, MasterSecret(passphrase=new_passphrase))
+    p = Protection.open(settings, MasterSecret(passphrase=new_passphrase))
+    with p.store.begin() as conn:
+        p.audit.append(conn, _actor(), "key.rotate", None, None, {"rewrapped": count})
+    p.close()
+    typer.echo(f"master key rotated: {count} data keys re-wrapped, no data re-encrypted")
+
+
+@keys_app.command("shred")
+def keys_shred(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(help="Subject (person/testimony) id.")],
+    reason: Annotated[str, typer.Option(help="Why (erasure request, court order ...).")],
+) -> None:
+    """Destroy a subject's data key: what was sealed under it is gone for good."""
+    p = open_protection(ctx)
+    key_service.shred_subject(p, _actor(), subject, reason)
+    p.close()
+    typer.echo(f"data key of {subject} destroyed")
+
+
+# -- protect -----------------------------------------------------------------------------------
+
+
+@protect_app.command("keygen")
+def protect_keygen(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key.")],
+    officer: Annotated[str, typer.Option(help="Who holds the key.")] = "protection-officer",
+) -> None:
+    """Make the protection officer's key pair; the public half goes into the register."""
+    p = open_protection(ctx)
+    kid = key_service.register_officer_key(p, _actor(), officer, out)
+    p.close()
+    typer.echo(f"protection key {kid}: private key in {out}; move it off this machine")
+
+
+@protect_app.command("open")
+def protect_open(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="Record id whose sealed identity to open.")],
+    key: Annotated[Path, typer.Option("--key", help="The officer's private key file.")],
+    purpose: Annotated[str, typer.Option(help="Why it is opened (recorded).")] = "protection",
+) -> None:
+    """Open a sealed source identity (the opening is written to the audit log first)."""
+    p = open_protection(ctx)
+    opened = key_service.open_identity(p, _actor(), record, key, purpose)
+    p.close()
+    for identity in opened:
+        typer.echo(json.dumps(identity, ensure_ascii=False, sort_keys=True))
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Option("--file", help="Verify an exported JSONL log.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Pinned verifier key (name+id+key) for --file.")
+    ] = None,
+) -> None:
+    """Re-hash every entry and check every signed checkpoint; name the first bad entry."""
+    if file is not None:
+        if not file.is_file():
+            raise InputError(f"{file}: no such file")
+        report = audit_service.verify_exported(file, key)
+        if key is None:
+            typer.echo("note: checked with the key inside the file; pass --key to pin it", err=True)
+    else:
+        p = open_protection(ctx)
+        report = audit_service.verify_register(p)
+        p.close()
+    typer.echo(report.summary(), err=not report.ok)
+    if not report.ok:
+        raise typer.Exit(5)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ctx: typer.Context) -> None:
+    """Verify the log and sign a checkpoint of its current size and root."""
+    p = open_protection(ctx)
+    cp = audit_service.checkpoint(p)
+    p.close()
+    typer.echo(f"checkpoint: size {cp.size}, root {cp.root.hex()}")
+
+
+@audit_app.command("export")
+def audit_export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
+) -> None:
+    """Export entries, signed checkpoints and the verifier key as JSON Lines."""
+    p = open_protection(ctx)
+    count = audit_service.export_log(p, out, _actor())
+    typer.echo(f"{count} entries written to {out}; verifier key {p.audit.key.verifier_key}")
+    p.close()
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"--captured-at: {value!r} is not an ISO 8601 time") from exc
