@@ -17,7 +17,10 @@ CREDIBILITY_GRADES: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 TIME_PRECISIONS: tuple[str, ...] = ("second", "minute", "hour", "day", "week", "month", "year")
 """How exactly a stored time is known; the stored value is the start of that span."""
 
-LINK_STATUSES: tuple[str, ...] = ("suggested", "confirmed", "rejected")
+LINK_STATUSES: tuple[str, ...] = ("suggested", "auto", "confirmed", "rejected")
+"""suggested: awaits review; auto: applied by the machine above its auto-link threshold;
+confirmed / rejected: decided by a person, never changed by a machine run."""
+MACHINE_STATUSES: tuple[str, ...] = ("suggested", "auto")
 SEXES: tuple[str, ...] = ("male", "female", "unknown")
 BASES: tuple[str, ...] = ("metadata", "asserted", "server", "unknown")
 """Where a capture time or place comes from: file metadata, a person's statement, the server clock."""

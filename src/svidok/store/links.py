@@ -1,4 +1,4 @@
-"""Storing link suggestions without ever undoing a human decision.
+"""Storing machine links without ever undoing a human decision.
 
 A linking run hands over its suggestions; they are upserted set-wise on
 (kind, from_id, to_id). Rows a person confirmed or rejected are left exactly as
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, delete, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from svidok.domain.values import new_id
+from svidok.domain.values import MACHINE_STATUSES, new_id
 from svidok.store.register import table_of
 
 BATCH = 5_000
@@ -33,6 +33,7 @@ class Suggestion:
     score: float
     explanation: Sequence[str]
     method: str
+    status: str = "suggested"
 
 
 @dataclass
@@ -62,7 +63,7 @@ def write_suggestions(
                 "score": round(float(s.score), 6),
                 "explanation": list(s.explanation),
                 "method": s.method,
-                "status": "suggested",
+                "status": s.status,
                 "created_at": now,
             }
             for s in batch
@@ -77,7 +78,7 @@ def write_suggestions(
             row.id
             for row in conn.execute(
                 select(link.c.id, link.c.from_id, link.c.to_id).where(
-                    and_(link.c.kind == kind, link.c.method == method, link.c.status == "suggested")
+                    and_(link.c.kind == kind, link.c.method == method, link.c.status.in_(MACHINE_STATUSES))
                 )
             )
             if (row.from_id, row.to_id) not in kept
@@ -98,8 +99,10 @@ def _upsert(conn: Connection) -> Any:
             "score": statement.excluded.score,
             "explanation": statement.excluded.explanation,
             "method": statement.excluded.method,
+            "status": statement.excluded.status,
         },
-        where=link.c.status == "suggested",
+        # literal values: executemany cannot expand an IN list
+        where=or_(*(link.c.status == literal_column(f"'{status}'") for status in MACHINE_STATUSES)),
     )
 
 
