@@ -1,0 +1,48 @@
+"""Deterministic ids and the per-chunk row batch.
+
+Ids come from a `random.Random` seeded by the scenario seed (never uuid4 or
+`secrets`), so the same seed gives the same register, id for id.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import Connection
+
+from svidok.domain.values import new_id
+from svidok.store.models import RECORD_TABLES
+from svidok.store.register import insert_rows, table_of
+
+
+class Ids:
+    """Record ids drawn from a seeded generator of their own."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"svidok-demo-ids:{seed}")
+
+    def new(self, kind: str) -> str:
+        return new_id(kind, f"{self._rng.getrandbits(80):020x}")
+
+
+class Batch:
+    """Rows of one chunk, by table, inserted in dependency order."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in RECORD_TABLES}
+
+    def add(self, kind: str, row: dict[str, Any]) -> None:
+        self.rows[kind].append(row)
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    def flush(self, conn: Connection) -> dict[str, int]:
+        """Insert every row set-wise (executemany per table); return counts and empty the batch."""
+        counts: dict[str, int] = {}
+        for kind, rows in self.rows.items():
+            if rows:
+                counts[kind] = insert_rows(conn, table_of(kind), rows)
+                rows.clear()
+        return counts
