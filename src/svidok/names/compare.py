@@ -53,9 +53,11 @@ def _typo_sim(a: str, b: str, stems: bool) -> float:
     dist = OSA.distance(a, b, score_cutoff=3)
     shortest = min(len(a), len(b))
     extension = a.startswith(b) or b.startswith(a)
-    if dist == 1 and shortest >= (4 if stems else 6) and not extension:
+    # Typos rarely hit the first letter, and a changed last letter is an ending.
+    plausible = not extension and a[0] == b[0] and a[-1] == b[-1]
+    if dist == 1 and shortest >= (5 if stems else 6) and plausible:
         return TYPO
-    if dist == 2 and shortest >= 9 and not extension:
+    if dist == 2 and shortest >= 12 and plausible:
         return TYPO2
     return min(0.7, 1.0 - dist / longest) if dist <= 3 else 0.3
 
@@ -64,6 +66,12 @@ def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
     if a.classes & b.classes:
         return 1.0, "same"
     best = 0.0
+    for ca in a.coarses:
+        for cb in b.coarses:
+            if ca == cb:
+                return 1.0, "same"
+            if len(ca) >= 7 and len(cb) >= 7:
+                best = max(best, min(_typo_sim(ca, cb, False), TYPO))
     for sa in a.classes:
         stem_a, _, cls_a = sa.partition("|")
         for sb in b.classes:

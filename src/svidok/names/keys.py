@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from svidok.names.givennames import registry
 from svidok.names.parse import ParsedName, parse_candidates
 from svidok.names.tokens import analyse
 
@@ -124,6 +125,11 @@ def _part(text: str, role: str, initial: bool) -> PartKey:
             classes = frozenset("~" + c for c in info.coarses)
     else:
         classes, dims, gender = info.sur_stems, frozenset(), info.sur_gender
+    initials = info.initials
+    if role == "patronymic" and info.pat_known:
+        reg = registry()
+        for cid in info.pat_stems:  # Мікалаеўна fits "N." as well as "M."
+            initials = initials | reg.initials.get(cid, frozenset())
     if initial:
         classes, dims, gender = frozenset(), frozenset(), ""
     return PartKey(
@@ -131,7 +137,7 @@ def _part(text: str, role: str, initial: bool) -> PartKey:
         initial=initial,
         fines=info.fines,
         coarses=info.coarses,
-        initials=info.initials,
+        initials=initials,
         classes=classes,
         dims=dims,
         fuzzy=info.given_fuzzy if role == "given" else False,

@@ -128,6 +128,8 @@ def _role_score(role: str, tok: Token, n_words: int, any_caps: bool) -> float:
             score -= 2.0
         if info.pat_gender == "f" and info.pat_known:
             score -= 2.5
+        elif info.pat_known:
+            score -= 1.0  # Petrovich may be a surname, but is more often a patronymic
         return score
     # patronymic
     if not info.pat_gender:
@@ -190,7 +192,9 @@ def parse_candidates(raw: str) -> list[ParsedName]:
         comma_at = None if len(words) > 1 else comma_at
     any_caps = any(t.caps for t in words) and not all(t.caps for t in words)
     scored: list[tuple[float, tuple[str, ...]]] = []
-    if words:
+    if len(words) == 1 and initials:
+        scored.append((0.0, (_S,)))  # "Kovalev A.S.": the one word is the surname
+    elif words:
         for roles in _templates(len(words)):
             if roles.count(_P) > 1:
                 continue

@@ -7,7 +7,9 @@ From a phoneme string (see `readings`) two skeletons are made:
   Kovalev), Y (я after a consonant, and ия: Юлия = Yulia = Iuliia), I (и, ы, і,
   y), U (у, ю); it keeps Евгения (…Y) apart from Eugene (…E);
 * the *coarse* skeleton merges I and Y into E: Святлана = Светлана, and
-  Ukrainian і for Russian е or и.
+  Ukrainian і for Russian е or и; an initial я is read as е (Ягораў = Егоров);
+  з and с are one letter (German s is either: Kusnezow = Кузнецов); л between a
+  vowel and a consonant is в (Волков = Ваўкоў = Вовков).
 
 Consonants fold г/ґ/h/х/g into G (Hennadiy = Gennady, Mikhail = Michail), ў/w into
 v, дз into d (Дзмітрый = Дмитрий), ц before a front vowel into t (Ціханоўская =
@@ -88,13 +90,17 @@ def fine(phon: str) -> str:
 @lru_cache(maxsize=400_000)
 def coarse(fine_skel: str) -> str:
     """The coarse skeleton (I merged into E) of a fine skeleton."""
-    if "I" not in fine_skel and "Y" not in fine_skel:
-        return fine_skel
+    if fine_skel.startswith("JA"):
+        fine_skel = "E" + fine_skel[2:]  # Belarusian Ягораў for Егоров
     out: list[str] = []
-    for ch in fine_skel.replace("I", "E").replace("Y", "E"):
-        if ch in "AEU" and out and out[-1] in "AEU":
+    for ch in fine_skel.replace("I", "E").replace("Y", "E").replace("z", "s"):
+        if out and out[-1] == ch or ch in "AEU" and out and out[-1] in "AEU":
             continue
         out.append(ch)
+    # л before a consonant is ў/в in Belarusian and Ukrainian: Волков = Ваўкоў = Вовков
+    for i in range(1, len(out) - 1):
+        if out[i] == "l" and out[i - 1] in "AEU" and out[i + 1] not in "AEU":
+            out[i] = "v"
     return "".join(out)
 
 

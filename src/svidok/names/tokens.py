@@ -89,6 +89,9 @@ def _surname(phons: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], st
             stem = coarse(fine(phon[: match.start()]))
             if len(stem) >= 2:
                 stems.add(f"{stem}|{cls}")
+                if cls in ("OV", "IN") and len(stem) >= 4:
+                    # Surnames from given names: Николаев = Миколаєв = Мікалаеў
+                    stems |= {f"{cid}|{cls}" for cid in registry().patronymic_classes(stem)}
                 classes.add(cls)
                 genders.add(gender)
                 shaped = True
@@ -121,6 +124,8 @@ def _patronymic(phons: tuple[str, ...]) -> tuple[frozenset[str], str, bool]:
                 stems.add("~" + stem)
             genders.add(gender)
             break
+    if known:
+        stems = {s for s in stems if not s.startswith("~")}
     return frozenset(stems), _one_gender(genders), known
 
 
@@ -143,6 +148,8 @@ def analyse(token: str) -> TokenInfo:
         initials |= _WILD_INITIALS[letters]
     for cid in full | dim:
         initials |= reg.initials[cid]
+    if "v" in initials or "U" in initials:
+        initials |= {"v", "U"}  # Belarusian У for В: Уладзімір, U. = V.
     genders = {reg.gender(c) for c in full or dim}
     sur_stems, sur_classes, sur_gender, shaped = _surname(phons)
     pat_stems, pat_gender, pat_known = _patronymic(phons)

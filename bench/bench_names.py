@@ -1,0 +1,511 @@
+"""Benchmark of the name engine: dev-set quality and batch speed.
+
+    .venv/bin/python bench/bench_names.py make-dev      # writes bench/data/names_dev.jsonl
+    .venv/bin/python bench/bench_names.py make-pairs    # writes bench/data/names_pairs.jsonl
+    .venv/bin/python bench/bench_names.py run           # prints figures, writes bench/results/names.md
+
+The development set is generated here from linguistic rules of its own (its own
+transliteration tables and name forms, independent of the engine's data files):
+fictional combinations of common Belarusian, Russian and Ukrainian names, written
+in different languages, scripts, romanisation systems, orders, with initials,
+diminutives and typos, and hard negatives (same surname with another given name,
+same given name and patronymic with another surname, husband and wife, Aleksandr
+and Aleksandra, father and son, namesakes with other patronymics, look-alike
+surnames). No real person is named.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEV = ROOT / "data" / "names_dev.jsonl"
+PAIRS = ROOT / "data" / "names_pairs.jsonl"
+RESULTS = ROOT / "results" / "names.md"
+
+# ---------------------------------------------------------------- name forms
+# male given: ru, be, uk, Latin equivalents, diminutives (Cyrillic, Russian)
+MALE = [
+    ("Александр", "Аляксандр", "Олександр", ["Alexander", "Aleksander"], ["Саша", "Шура", "Саня"]),
+    ("Алексей", "Аляксей", "Олексій", ["Alexei", "Alexey", "Aleksy"], ["Лёша", "Алёша"]),
+    ("Андрей", "Андрэй", "Андрій", ["Andrzej", "Andrew"], ["Андрюша"]),
+    ("Сергей", "Сяргей", "Сергій", ["Siergiej", "Serge"], ["Серёжа"]),
+    ("Дмитрий", "Дзмітрый", "Дмитро", ["Dimitri"], ["Дима"]),
+    ("Евгений", "Яўген", "Євген", ["Eugene", "Jewgienij"], ["Женя"]),
+    ("Иван", "Іван", "Іван", ["Iwan"], ["Ваня"]),
+    ("Николай", "Мікалай", "Микола", ["Nicolas", "Mikołaj"], ["Коля"]),
+    ("Владимир", "Уладзімір", "Володимир", ["Wladimir", "Włodzimierz"], ["Володя", "Вова"]),
+    ("Юрий", "Юрый", "Юрій", ["Jurij", "Youri"], ["Юра"]),
+    ("Олег", "Алег", "Олег", [], []),
+    ("Михаил", "Міхаіл", "Михайло", ["Michail", "Michał"], ["Миша"]),
+    ("Павел", "Павел", "Павло", ["Paweł", "Paul"], ["Паша"]),
+    ("Пётр", "Пятро", "Петро", ["Piotr", "Pierre"], ["Петя"]),
+    ("Виктор", "Віктар", "Віктор", ["Wiktor", "Victor"], ["Витя"]),
+    ("Геннадий", "Генадзь", "Геннадій", ["Giennadij"], ["Гена"]),
+    ("Игорь", "Ігар", "Ігор", [], []),
+    ("Василий", "Васіль", "Василь", ["Wasyl"], ["Вася"]),
+    ("Константин", "Канстанцін", "Костянтин", ["Konstanty"], ["Костя"]),
+    ("Анатолий", "Анатоль", "Анатолій", [], ["Толя"]),
+    ("Вячеслав", "Вячаслаў", "В'ячеслав", ["Wiaczesław"], ["Слава"]),
+    ("Григорий", "Рыгор", "Григорій", ["Grzegorz"], ["Гриша"]),
+    ("Фёдор", "Фёдар", "Федір", ["Fiodor"], ["Федя"]),
+    ("Максим", "Максім", "Максим", ["Maxim"], ["Макс"]),
+    ("Роман", "Раман", "Роман", [], ["Рома"]),
+    ("Валентин", "Валянцін", "Валентин", [], ["Валя"]),
+    ("Станислав", "Станіслаў", "Станіслав", ["Stanisław"], ["Стас"]),
+    ("Денис", "Дзяніс", "Денис", [], []),
+    ("Вадим", "Вадзім", "Вадим", [], []),
+    ("Ярослав", "Яраслаў", "Ярослав", ["Jarosław"], []),
+]
+FEMALE = [
+    ("Александра", "Аляксандра", "Олександра", ["Alexandra", "Aleksandra"], ["Саша", "Шура"]),
+    ("Светлана", "Святлана", "Світлана", ["Swietłana"], ["Света"]),
+    ("Юлия", "Юлія", "Юлія", ["Julia"], ["Юля"]),
+    ("Елена", "Алена", "Олена", ["Helena"], ["Лена"]),
+    ("Ольга", "Вольга", "Ольга", [], ["Оля"]),
+    ("Татьяна", "Тацяна", "Тетяна", ["Tatjana"], ["Таня"]),
+    ("Наталья", "Наталля", "Наталія", ["Natalia"], ["Наташа"]),
+    ("Ирина", "Ірына", "Ірина", ["Irena"], ["Ира"]),
+    ("Екатерина", "Кацярына", "Катерина", ["Katarzyna", "Catherine"], ["Катя"]),
+    ("Анна", "Ганна", "Ганна", ["Anna"], ["Аня"]),
+    ("Мария", "Марыя", "Марія", ["Maria"], ["Маша"]),
+    ("Евгения", "Яўгенія", "Євгенія", ["Eugenia"], ["Женя"]),
+    ("Людмила", "Людміла", "Людмила", ["Ludmiła"], ["Люда"]),
+    ("Галина", "Галіна", "Галина", ["Halina"], ["Галя"]),
+    ("Анастасия", "Анастасія", "Анастасія", [], ["Настя"]),
+    ("Марина", "Марына", "Марина", [], []),
+    ("Валентина", "Валянціна", "Валентина", [], ["Валя"]),
+    ("Надежда", "Надзея", "Надія", [], ["Надя"]),
+    ("Оксана", "Аксана", "Оксана", [], []),
+    ("Дарья", "Дар'я", "Дарина", ["Daria"], ["Даша"]),
+    ("Станислава", "Станіслава", "Станіслава", [], []),
+]
+# Same root, other gender (hard negatives: Aleksandr / Aleksandra).
+GENDER_TWINS = [(0, 0), (5, 11), (25, 16), (26, 20)]
+
+# Father names for patronymics: (ru m, ru f, be m, be f, uk m, uk f)
+PATRONYMICS = {
+    0: ("Александрович", "Александровна", "Аляксандравіч", "Аляксандраўна", "Олександрович", "Олександрівна"),
+    1: ("Алексеевич", "Алексеевна", "Аляксеевіч", "Аляксееўна", "Олексійович", "Олексіївна"),
+    2: ("Андреевич", "Андреевна", "Андрэевіч", "Андрэеўна", "Андрійович", "Андріївна"),
+    3: ("Сергеевич", "Сергеевна", "Сяргеевіч", "Сяргееўна", "Сергійович", "Сергіївна"),
+    4: ("Дмитриевич", "Дмитриевна", "Дзмітрыевіч", "Дзмітрыеўна", "Дмитрович", "Дмитрівна"),
+    5: ("Евгеньевич", "Евгеньевна", "Яўгенавіч", "Яўгенаўна", "Євгенович", "Євгенівна"),
+    6: ("Иванович", "Ивановна", "Іванавіч", "Іванаўна", "Іванович", "Іванівна"),
+    7: ("Николаевич", "Николаевна", "Мікалаевіч", "Мікалаеўна", "Миколайович", "Миколаївна"),
+    8: ("Владимирович", "Владимировна", "Уладзіміравіч", "Уладзіміраўна", "Володимирович", "Володимирівна"),
+    9: ("Юрьевич", "Юрьевна", "Юр'евіч", "Юр'еўна", "Юрійович", "Юріївна"),
+    10: ("Олегович", "Олеговна", "Алегавіч", "Алегаўна", "Олегович", "Олегівна"),
+    11: ("Михайлович", "Михайловна", "Міхайлавіч", "Міхайлаўна", "Михайлович", "Михайлівна"),
+    12: ("Павлович", "Павловна", "Паўлавіч", "Паўлаўна", "Павлович", "Павлівна"),
+    13: ("Петрович", "Петровна", "Пятровіч", "Пятроўна", "Петрович", "Петрівна"),
+    14: ("Викторович", "Викторовна", "Віктаравіч", "Віктараўна", "Вікторович", "Вікторівна"),
+    15: ("Геннадьевич", "Геннадьевна", "Генадзевіч", "Генадзеўна", "Геннадійович", "Геннадіївна"),
+    16: ("Игоревич", "Игоревна", "Ігаравіч", "Ігараўна", "Ігорович", "Ігорівна"),
+    17: ("Васильевич", "Васильевна", "Васільевіч", "Васільеўна", "Васильович", "Василівна"),
+    19: ("Анатольевич", "Анатольевна", "Анатолевіч", "Анатолеўна", "Анатолійович", "Анатоліївна"),
+    22: ("Фёдорович", "Фёдоровна", "Фёдаравіч", "Фёдараўна", "Федорович", "Федорівна"),
+}
+# Surnames (ru m, be m, uk m); feminine forms follow from the endings.
+SURNAMES = [
+    ("Ковалёв", "Кавалёў", "Ковальов"), ("Ковалевский", "Кавалеўскі", "Ковалевський"),
+    ("Коваленко", "Каваленка", "Коваленко"), ("Ковальчук", "Кавальчук", "Ковальчук"),
+    ("Тихановский", "Ціханоўскі", "Тихановський"), ("Лукашенко", "Лукашэнка", "Лукашенко"),
+    ("Шевченко", "Шаўчэнка", "Шевченко"), ("Петров", "Пятроў", "Петров"),
+    ("Петренко", "Пятрэнка", "Петренко"), ("Петровский", "Пятроўскі", "Петровський"),
+    ("Иванов", "Іваноў", "Іванов"), ("Иваненко", "Іваненка", "Іваненко"),
+    ("Кузнецов", "Кузняцоў", "Кузнєцов"), ("Сидоров", "Сідараў", "Сидоров"),
+    ("Соколов", "Сакалоў", "Соколов"), ("Новиков", "Навікоў", "Новиков"),
+    ("Морозов", "Марозаў", "Морозов"), ("Волков", "Ваўкоў", "Вовков"),
+    ("Лебедев", "Лебедзеў", "Лебедєв"), ("Семёнов", "Сямёнаў", "Семенов"),
+    ("Егоров", "Ягораў", "Єгоров"), ("Павлов", "Паўлаў", "Павлов"),
+    ("Козлов", "Казлоў", "Козлов"), ("Степанов", "Сцяпанаў", "Степанов"),
+    ("Николаев", "Мікалаеў", "Миколаєв"), ("Орлов", "Арлоў", "Орлов"),
+    ("Андреев", "Андрэеў", "Андрєєв"), ("Макаров", "Макараў", "Макаров"),
+    ("Захаров", "Захараў", "Захаров"), ("Зайцев", "Зайцаў", "Зайцев"),
+    ("Белый", "Белы", "Білий"), ("Черный", "Чорны", "Чорний"),
+    ("Жуков", "Жукаў", "Жуков"), ("Гончаренко", "Ганчарэнка", "Гончаренко"),
+    ("Бондаренко", "Бандарэнка", "Бондаренко"), ("Ткаченко", "Ткачэнка", "Ткаченко"),
+    ("Кравченко", "Краўчэнка", "Кравченко"), ("Мельник", "Мельнік", "Мельник"),
+    ("Бойко", "Бойка", "Бойко"), ("Кравец", "Кравец", "Кравець"),
+    ("Карпович", "Карповіч", "Карпович"), ("Шушкевич", "Шушкевіч", "Шушкевич"),
+    ("Статкевич", "Статкевіч", "Статкевич"), ("Василевский", "Васілеўскі", "Василевський"),
+    ("Якубович", "Якубовіч", "Якубович"), ("Жданович", "Ждановіч", "Жданович"),
+    ("Пушкин", "Пушкін", "Пушкін"), ("Ильин", "Ільін", "Ільїн"),
+    ("Дубровский", "Дуброўскі", "Дубровський"), ("Грищенко", "Грышчанка", "Грищенко"),
+    ("Гаврилов", "Гаўрылаў", "Гаврилов"), ("Тарасов", "Тарасаў", "Тарасов"),
+    ("Федоров", "Фёдараў", "Федоров"), ("Яковлев", "Якаўлеў", "Яковлєв"),
+    ("Савицкий", "Савіцкі", "Савицький"), ("Литвиненко", "Літвіненка", "Литвиненко"),
+    ("Юрченко", "Юрчанка", "Юрченко"), ("Дмитриев", "Дзмітрыеў", "Дмитрієв"),
+    ("Цыганков", "Цыганкоў", "Циганков"), ("Щербаков", "Шчарбакоў", "Щербаков"),
+    ("Хоменко", "Хоменка", "Хоменко"), ("Зеленский", "Зяленскі", "Зеленський"),
+]
+# Look-alike surname families (hard negatives between members).
+FAMILIES = [
+    [0, 1, 2, 3], [7, 8, 9], [10, 11], [4, 31], [33, 34, 35],
+]
+
+
+def feminine(surname: str, lang: str) -> str:
+    """The feminine form of a masculine surname in one language."""
+    s = surname
+    for m, f in (("ский", "ская"), ("цкий", "цкая"), ("ський", "ська"), ("цький", "цька"),
+                 ("скі", "ская"), ("цкі", "цкая"), ("ый", "ая"), ("ий", "а" if lang == "uk" else "ая"),
+                 ("ы", "ая"), ("оў", "ова"), ("аў", "ава"), ("ёў", "ёва"), ("еў", "ева"),
+                 ("ов", "ова"), ("ёв", "ёва"), ("ев", "ева"), ("єв", "єва"), ("ьов", "ьова"),
+                 ("ин", "ина"), ("ін", "іна"), ("їн", "їна"), ("ын", "ына")):
+        if s.endswith(m):
+            return s[: -len(m)] + f
+    return s
+
+
+# ---------------------------------------------------------------- transliteration
+VOW = set("аеёиоуыэюяіїєАЕЁИОУЫЭЮЯІЇЄ'ьъў")
+
+
+def _translit(word: str, table: dict[str, str], soft: dict[str, tuple[str, str]] | None = None) -> str:
+    out = []
+    low = word.lower()
+    for i, ch in enumerate(low):
+        prev = low[i - 1] if i else ""
+        if soft and ch in soft:
+            initial_form, after_cons = soft[ch]
+            rep = after_cons if prev and prev not in VOW else initial_form
+        else:
+            rep = table.get(ch, ch)
+        out.append(rep)
+    text = "".join(out)
+    return text[:1].upper() + text[1:]
+
+
+BASE = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "з": "z", "и": "i", "і": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "ы": "y", "э": "e", "'": "", "ь": "", "ъ": "",
+}
+SYSTEMS = {
+    "bgn": (dict(BASE, ж="zh", х="kh", ц="ts", ч="ch", ш="sh", щ="shch", й="y", ў="w"),
+            {"е": ("ye", "e"), "ё": ("yo", "yo"), "ю": ("yu", "yu"), "я": ("ya", "ya"), "є": ("ye", "ie"), "ї": ("yi", "i")}),
+    "icao": (dict(BASE, ж="zh", х="kh", ц="ts", ч="ch", ш="sh", щ="shch", й="i", ў="u", ъ="ie"),
+             {"е": ("e", "e"), "ё": ("e", "e"), "ю": ("iu", "iu"), "я": ("ia", "ia"), "є": ("ie", "ie"), "ї": ("i", "i")}),
+    "by": (dict(BASE, г="h", ж="zh", х="kh", ц="ts", ч="ch", ш="sh", й="i", ў="u"),
+           {"е": ("ye", "ie"), "ё": ("yo", "io"), "ю": ("yu", "iu"), "я": ("ya", "ia")}),
+    "ua": (dict(BASE, г="h", ж="zh", х="kh", ц="ts", ч="ch", ш="sh", щ="shch", й="i", и="y"),
+           {"є": ("ye", "ie"), "ї": ("yi", "i"), "ю": ("yu", "iu"), "я": ("ya", "ia"), "е": ("e", "e")}),
+    "iso9": (dict(BASE, ж="ž", х="h", ц="c", ч="č", ш="š", щ="ŝ", й="j", ў="ǔ", ь="ʹ", ъ="ʺ", і="ì", э="è"),
+             {"е": ("e", "e"), "ё": ("ë", "ë"), "ю": ("û", "û"), "я": ("â", "â"), "є": ("ê", "ê"), "ї": ("ï", "ï")}),
+    "scholarly": (dict(BASE, ж="ž", х="ch", ц="c", ч="č", ш="š", щ="šč", й="j", ў="ŭ", ь="ʹ"),
+                  {"е": ("e", "e"), "ё": ("ë", "ë"), "ю": ("ju", "ju"), "я": ("ja", "ja"), "є": ("je", "je"), "ї": ("ji", "ji")}),
+    "german": (dict(BASE, в="w", ж="sh", з="s", х="ch", ц="z", ч="tsch", ш="sch", щ="schtsch", й="j", ў="u", ь="j"),
+               {"е": ("je", "e"), "ё": ("jo", "jo"), "ю": ("ju", "ju"), "я": ("ja", "ja"), "є": ("je", "je"), "ї": ("ji", "i")}),
+    "french": (dict(BASE, ж="j", х="kh", ц="ts", ч="tch", ш="ch", щ="chtch", й="ï", у="ou", ў="ou"),
+               {"е": ("ie", "e"), "ё": ("io", "io"), "ю": ("iou", "iou"), "я": ("ia", "ia"), "є": ("ie", "ie"), "ї": ("ï", "ï")}),
+    "polish": (dict(BASE, в="w", ж="ż", х="ch", ц="c", ч="cz", ш="sz", щ="szcz", й="j", ў="u", л="ł"),
+               {"е": ("je", "ie"), "ё": ("jo", "io"), "ю": ("ju", "iu"), "я": ("ja", "ia"), "є": ("je", "ie"), "ї": ("ji", "i")}),
+    "lacinka": (dict(BASE, г="h", ж="ž", х="ch", ц="c", ч="č", ш="š", й="j", ў="ŭ", л="ł"),
+                {"е": ("je", "ie"), "ё": ("jo", "io"), "ю": ("ju", "iu"), "я": ("ja", "ia")}),
+}
+LANG_SYSTEMS = {
+    "ru": ["bgn", "icao", "iso9", "scholarly", "german", "french", "polish", "adhoc"],
+    "be": ["by", "icao", "lacinka", "polish", "iso9", "bgn"],
+    "uk": ["ua", "iso9", "german", "polish", "bgn", "icao"],
+}
+
+
+def romanise(word: str, system: str) -> str:
+    if system == "adhoc":  # Wikipedia/English press style
+        text = romanise(word, "bgn")
+        for a, b in (("iy", "y"), ("kS", "x"), ("ks", "x"), ("yev", "ev"), ("yo", "e")):
+            if random.random() < 0.5:
+                text = text.replace(a, b)
+        return text
+    table, soft = SYSTEMS[system]
+    text = _translit(word, table, soft)
+    if system in ("lacinka", "polish"):
+        text = text.replace("łi", "li").replace("łe", "le").replace("łia", "la").replace("Łi", "Li")
+    if system == "bgn":
+        text = text.replace("yy", "y").replace("iy", "iy")
+    return text
+
+
+def typo(word: str, rng: random.Random) -> str:
+    if len(word) < 7:
+        return word
+    i = rng.randrange(2, len(word) - 2)
+    kind = rng.choice(["swap", "double", "drop"])
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + word[i + 1 :]
+
+
+# ---------------------------------------------------------------- persons and variants
+class Person:
+    def __init__(self, sex: str, given: int, father: int | None, surname: int) -> None:
+        self.sex, self.given, self.father, self.surname = sex, given, father, surname
+
+    def forms(self, lang: str) -> tuple[str, str | None, str]:
+        li = {"ru": 0, "be": 1, "uk": 2}[lang]
+        table = MALE if self.sex == "m" else FEMALE
+        given = table[self.given][li]
+        pat = None
+        if self.father is not None and self.father in PATRONYMICS:
+            pat = PATRONYMICS[self.father][2 * li + (0 if self.sex == "m" else 1)]
+        sur = SURNAMES[self.surname][li]
+        if self.sex == "f":
+            sur = feminine(sur, lang)
+        return given, pat, sur
+
+
+def render(p: Person, rng: random.Random, fmt: str = "any", dims: bool = True) -> str:
+    """One written form of a person: a random language, script, system and layout.
+
+    fmt: "any" (everything, including surname only and initials), "full" (given
+    name, patronymic and surname, no initials), "gs" (given name and surname, no
+    initials). dims=False never uses a diminutive.
+    """
+    lang = rng.choice(["ru", "ru", "be", "uk"])
+    given, pat, sur = p.forms(lang)
+    table = MALE if p.sex == "m" else FEMALE
+    entry = table[p.given]
+    latin = rng.random() < 0.6
+    system = rng.choice(LANG_SYSTEMS[lang])
+    if dims and rng.random() < 0.12 and entry[4]:
+        given = rng.choice(entry[4])  # diminutive
+    use_equiv = latin and entry[3] and rng.random() < 0.15
+
+    def rom(w: str) -> str:
+        return romanise(w, system) if latin else w
+
+    g = rng.choice(entry[3]) if use_equiv else rom(given)
+    s = rom(sur)
+    if rng.random() < 0.06:
+        s = typo(s, rng)
+    pt = rom(pat) if pat else None
+    if fmt == "full" and pt:
+        return rng.choice([f"{g} {pt} {s}", f"{s} {g} {pt}", f"{s.upper()} {g} {pt}", f"{s}, {g} {pt}"])
+    if fmt in ("gs", "full"):
+        return rng.choice([f"{g} {s}", f"{g} {s}", f"{s} {g}", f"{s}, {g}", f"{g} {s.upper()}"])
+    x = rng.random()
+    if x < 0.05:
+        return s  # surname only
+    if x < 0.12:
+        gi = g[0] + "."
+        pi = (pt[0] + ".") if pt else ""
+        return rng.choice([f"{s} {gi}{pi}", f"{gi} {pi} {s}".replace("  ", " "), f"{gi}{pi} {s}"])
+    if x < 0.35 and pt:
+        return rng.choice([f"{g} {pt} {s}", f"{s} {g} {pt}", f"{s.upper()} {g} {pt}", f"{s}, {g} {pt}"])
+    if x < 0.45 and pt:
+        return f"{s} {g[0]}. {pt[0]}."
+    return rng.choice([f"{g} {s}", f"{g} {s}", f"{s} {g}", f"{s}, {g}", f"{g} {s.upper()}"])
+
+
+def make_dev(n_persons: int = 1500, seed: int = 7) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    random.seed(seed)
+    rows: list[dict[str, object]] = []
+
+    def person(sex: str | None = None) -> Person:
+        sex = sex or rng.choice("mf")
+        n = len(MALE) if sex == "m" else len(FEMALE)
+        return Person(sex, rng.randrange(n), rng.choice(list(PATRONYMICS)), rng.randrange(len(SURNAMES)))
+
+    def add(a: str, b: str, same: bool, kind: str) -> None:
+        if a.strip() and b.strip():
+            rows.append({"a": a, "b": b, "same": same, "kind": kind})
+
+    def full(p: Person) -> str:
+        return render(p, rng, "gs" if rng.random() < 0.5 else "full")
+
+    def with_parts(p: Person, need_pat: bool, dims: bool = True) -> str:
+        return render(p, rng, "full" if need_pat else "gs", dims)
+
+    for _ in range(n_persons):
+        p = person()
+        add(render(p, rng), render(p, rng), True, "variant")
+        add(full(p), full(p), True, "variant-full")
+    for _ in range(n_persons // 3):
+        p = person()
+        # same surname, different given name (same sex)
+        n = len(MALE) if p.sex == "m" else len(FEMALE)
+        q = Person(p.sex, (p.given + rng.randrange(1, n)) % n, p.father, p.surname)
+        add(with_parts(p, False), with_parts(q, False), False, "same-surname")
+        # same given + patronymic, different surname
+        r = Person(p.sex, p.given, p.father, (p.surname + rng.randrange(1, len(SURNAMES))) % len(SURNAMES))
+        add(with_parts(p, True), with_parts(r, True), False, "same-given-patronymic")
+        # namesake with another patronymic
+        fathers = [f for f in PATRONYMICS if f != p.father]
+        t = Person(p.sex, p.given, rng.choice(fathers), p.surname)
+        add(with_parts(p, True), with_parts(t, True), False, "other-patronymic")
+        # husband and wife
+        h = Person("m", rng.randrange(len(MALE)), p.father, p.surname)
+        w = Person("f", rng.randrange(len(FEMALE)), rng.choice(list(PATRONYMICS)), p.surname)
+        add(with_parts(h, False), with_parts(w, False), False, "husband-wife")
+        # father and son
+        fathers_with_pat = [f for f in PATRONYMICS if f < len(MALE)]
+        fa = rng.choice(fathers_with_pat)
+        son_given = rng.choice([i for i in range(len(MALE)) if i != fa])
+        father = Person("m", fa, rng.choice(list(PATRONYMICS)), p.surname)
+        son = Person("m", son_given, fa, p.surname)
+        add(with_parts(father, False), with_parts(son, True), False, "father-son")
+        # look-alike surnames
+        fam = rng.choice(FAMILIES)
+        s1, s2 = rng.sample(fam, 2)
+        add(with_parts(Person(p.sex, p.given, p.father, s1), False),
+            with_parts(Person(p.sex, p.given, p.father, s2), False), False, "similar-surname")
+    for _ in range(n_persons // 4):
+        mi, fi = rng.choice(GENDER_TWINS)
+        s = rng.randrange(len(SURNAMES))
+        f = rng.choice(list(PATRONYMICS))
+        add(with_parts(Person("m", mi, f, s), False, dims=False),
+            with_parts(Person("f", fi, f, s), False, dims=False), False, "gender-twin")
+        add(render(person(), rng), render(person(), rng), False, "random")
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def make_pairs(n_pairs: int = 1_000_000, n_names: int = 50_000, seed: int = 11) -> None:
+    """A large pair file: variants of persons, half related pairs, half random."""
+    rng = random.Random(seed)
+    random.seed(seed)
+    persons = [Person(rng.choice("mf"), 0, None, 0) for _ in range(n_names // 4)]
+    for p in persons:
+        n = len(MALE) if p.sex == "m" else len(FEMALE)
+        p.given, p.father, p.surname = rng.randrange(n), rng.choice(list(PATRONYMICS)), rng.randrange(len(SURNAMES))
+    names: list[list[str]] = []
+    seen: set[str] = set()
+    while len(seen) < n_names:
+        p = rng.choice(persons)
+        text = render(p, rng)
+        if rng.random() < 0.5:
+            text = text + " " * rng.randrange(1, 3)  # distinct strings, same name
+        if text in seen:
+            continue
+        seen.add(text)
+        names.append([text, str(id(p))])
+    by_person: dict[str, list[str]] = {}
+    for text, pid in names:
+        by_person.setdefault(pid, []).append(text)
+    groups = [g for g in by_person.values() if len(g) > 1]
+    flat = [t for t, _ in names]
+    with PAIRS.open("w", encoding="utf-8") as fh:
+        for i in range(n_pairs):
+            if i % 2 and groups:
+                g = rng.choice(groups)
+                a, b = rng.sample(g, 2)
+            else:
+                a, b = rng.choice(flat), rng.choice(flat)
+            fh.write(json.dumps({"a": a, "b": b}, ensure_ascii=False) + "\n")
+
+
+def run() -> None:
+    sys.path.insert(0, str(ROOT.parent / "src"))
+    from svidok.names import ENGINE_VERSION, THRESHOLD, score_pairs
+    from svidok.names.keys import name_keys
+
+    rows = [json.loads(line) for line in DEV.open(encoding="utf-8")]
+    results = score_pairs((r["a"], r["b"]) for r in rows)
+    tp = fp = fn = tn = 0
+    by_kind: dict[str, list[int]] = {}
+    for r, (_, same) in zip(rows, results, strict=True):
+        k = by_kind.setdefault(str(r["kind"]), [0, 0])
+        k[0] += 1
+        k[1] += int(same == r["same"])
+        if same and r["same"]:
+            tp += 1
+        elif same:
+            fp += 1
+        elif r["same"]:
+            fn += 1
+        else:
+            tn += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    n_pos = sum(1 for r in rows if r["same"])
+    n_hard = sum(1 for r in rows if not r["same"] and r["kind"] != "random")
+    print(f"dev set: {len(rows)} pairs, {n_pos} same, {len(rows) - n_pos} different ({n_hard} hard)")
+    print(f"precision {precision:.4f} recall {recall:.4f} F1 {f1:.4f} at threshold {THRESHOLD}")
+    kinds = "\n".join(f"| {k} | {v[0]} | {v[1] / v[0]:.3f} |" for k, v in sorted(by_kind.items()))
+
+    pairs = [json.loads(line) for line in PAIRS.open(encoding="utf-8")]
+    tuples = [(p["a"], p["b"]) for p in pairs]
+    distinct = len({t for pair in tuples for t in pair})
+    name_keys.cache_clear()
+    from svidok.names.keys import _part
+    from svidok.names.tokens import analyse
+    _part.cache_clear()
+    analyse.cache_clear()
+    start = time.perf_counter()
+    score_pairs(tuples)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    score_pairs(tuples)
+    warm = time.perf_counter() - start
+    rate_cold = len(tuples) / cold
+    rate_warm = len(tuples) / warm
+    print(f"speed: {len(tuples)} pairs over {distinct} distinct names: "
+          f"{rate_cold:,.0f} pairs/s cold (keys computed), {rate_warm:,.0f} pairs/s with keys cached")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        f"""# Name engine benchmark ({ENGINE_VERSION})
+
+Produced by `.venv/bin/python bench/bench_names.py run` (after `make-dev` and `make-pairs`),
+one process, one core.
+
+## Development set (`bench/data/names_dev.jsonl`)
+
+{len(rows)} pairs: {n_pos} same person, {len(rows) - n_pos} different ({n_hard} hard negatives).
+Decision: the engine's own `same` at its threshold {THRESHOLD}.
+
+| precision | recall | F1 |
+| --- | --- | --- |
+| {precision:.4f} | {recall:.4f} | {f1:.4f} |
+
+Accuracy by kind of pair:
+
+| kind | pairs | accuracy |
+| --- | --- | --- |
+{kinds}
+
+## Speed (`bench/data/names_pairs.jsonl`, `score_pairs`)
+
+{len(tuples):,} pairs over {distinct:,} distinct names.
+
+| run | pairs/s |
+| --- | --- |
+| cold (every name parsed and keyed once, inside the timing) | {rate_cold:,.0f} |
+| warm (keys already cached) | {rate_warm:,.0f} |
+""",
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if cmd == "make-dev":
+        rows = make_dev()
+        write_jsonl(DEV, rows)
+        print(f"wrote {len(rows)} pairs to {DEV}")
+    elif cmd == "make-pairs":
+        make_pairs()
+        print(f"wrote {PAIRS}")
+    elif cmd == "run":
+        run()
+    else:
+        raise SystemExit(f"unknown command {cmd!r}; use make-dev, make-pairs or run")
+
+
+if __name__ == "__main__":
+    main()
