@@ -11,8 +11,15 @@ from svidok.demo.scenario import IncidentPlan
 from svidok.demo.truth import Truth
 from svidok.demo.world import PROTEST_SITES, UTC_SHIFT, PlaceInfo, World
 
-MEAN_ITEMS = {"dispersal": 1.4, "killing": 2.0, "disappearance": 0.8, "transport": 0.3,
-              "facility": 0.15, "station": 0.1, "court": 0.05}
+MEAN_ITEMS = {
+    "dispersal": 1.4,
+    "killing": 2.0,
+    "disappearance": 0.8,
+    "transport": 0.3,
+    "facility": 0.15,
+    "station": 0.1,
+    "court": 0.05,
+}
 DECOY_RATE = 0.05
 
 
@@ -34,21 +41,31 @@ class EvidenceMaker:
         if rng.random() < DECOY_RATE * mean:
             day = rng.choice(self.world.days)
             start = day + timedelta(hours=rng.randint(8, 23), minutes=rng.randrange(60)) - UTC_SHIFT
-            self._item(start, start + timedelta(minutes=30), rng.choice(self.sites), None, None,
-                       batch)
+            self._item(start, start + timedelta(minutes=30), rng.choice(self.sites), None, None, batch)
 
-    def _item(self, start: datetime, end: datetime, place: PlaceInfo, source: str | None,
-              incident_id: str | None, batch: Batch) -> None:
+    def _item(
+        self,
+        start: datetime,
+        end: datetime,
+        place: PlaceInfo,
+        source: str | None,
+        incident_id: str | None,
+        batch: Batch,
+    ) -> None:
         rng = self.rng
         kind = rng.choices(("video", "photo", "cctv"), (55, 25, 20))[0]
         span = max(1, int((end - start).total_seconds()))
         at = start + timedelta(seconds=rng.randrange(-300, span))
-        length = timedelta(seconds=rng.randint(8, 300) if kind == "video" else
-                           0 if kind == "photo" else rng.choice((600, 900, 1800)))
+        length = timedelta(
+            seconds=rng.randint(8, 300)
+            if kind == "video"
+            else 0
+            if kind == "photo"
+            else rng.choice((600, 900, 1800))
+        )
         time_basis = "metadata" if kind == "cctv" or rng.random() < 0.8 else "asserted"
         if time_basis == "asserted":
-            at = at.replace(minute=(at.minute // 30) * 30, second=0) + timedelta(
-                minutes=rng.randint(-45, 45))
+            at = at.replace(minute=(at.minute // 30) * 30, second=0) + timedelta(minutes=rng.randint(-45, 45))
         gps = kind != "cctv" and rng.random() < 0.7
         spread = 0.0015 if gps else 0.0006
         lat = round(place.lat + rng.uniform(-spread, spread), 6) if place.lat else None
@@ -65,24 +82,40 @@ class EvidenceMaker:
         else:
             device = rng.choice(self.phones)
             apple = device.startswith("iPhone")
-            media = ("video/quicktime" if apple else "video/mp4") if kind == "video" else \
-                ("image/heic" if apple else "image/jpeg")
-            ext = {"video/quicktime": "MOV", "video/mp4": "mp4", "image/heic": "HEIC",
-                   "image/jpeg": "jpg"}[media]
+            media = (
+                ("video/quicktime" if apple else "video/mp4")
+                if kind == "video"
+                else ("image/heic" if apple else "image/jpeg")
+            )
+            ext = {"video/quicktime": "MOV", "video/mp4": "mp4", "image/heic": "HEIC", "image/jpeg": "jpg"}[
+                media
+            ]
             stem = "VID" if kind == "video" else "IMG"
-            name = f"IMG_{rng.randint(1000, 9999)}.{ext}" if apple else \
-                f"{stem}_{local:%Y%m%d_%H%M%S}.{ext}"
-            size = rng.randint(5, 400) * 1_000_000 if kind == "video" else \
-                rng.randint(1_000_000, 6_000_000)
+            name = f"IMG_{rng.randint(1000, 9999)}.{ext}" if apple else f"{stem}_{local:%Y%m%d_%H%M%S}.{ext}"
+            size = rng.randint(5, 400) * 1_000_000 if kind == "video" else rng.randint(1_000_000, 6_000_000)
         evidence_id = self.ids.new("evidence")
-        batch.add("evidence", {
-            "id": evidence_id, "source_id": source, "media_type": media, "original_name": name,
-            "size_bytes": size, "sha256": f"{rng.getrandbits(256):064x}",
-            "capture_start": at.replace(microsecond=0), "capture_end": (at + length).replace(
-                microsecond=0), "capture_time_basis": time_basis, "lat": lat, "lon": lon,
-            "place_id": place.id if place_basis == "asserted" else None,
-            "capture_place_basis": place_basis, "device": device,
-            "collector": rng.choice(self.collectors),
-            "received_at": (at + timedelta(days=rng.randint(0, 60), hours=rng.randint(1, 23)))
-            .replace(microsecond=0), "description": None})
+        batch.add(
+            "evidence",
+            {
+                "id": evidence_id,
+                "source_id": source,
+                "media_type": media,
+                "original_name": name,
+                "size_bytes": size,
+                "sha256": f"{rng.getrandbits(256):064x}",
+                "capture_start": at.replace(microsecond=0),
+                "capture_end": (at + length).replace(microsecond=0),
+                "capture_time_basis": time_basis,
+                "lat": lat,
+                "lon": lon,
+                "place_id": place.id if place_basis == "asserted" else None,
+                "capture_place_basis": place_basis,
+                "device": device,
+                "collector": rng.choice(self.collectors),
+                "received_at": (at + timedelta(days=rng.randint(0, 60), hours=rng.randint(1, 23))).replace(
+                    microsecond=0
+                ),
+                "description": None,
+            },
+        )
         self.truth.evidence(evidence_id, incident_id)

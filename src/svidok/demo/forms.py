@@ -76,7 +76,7 @@ class Rendered:
 
 def _pick(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
     names, weights = zip(*options, strict=True)
-    return rng.choices(names, weights)[0]
+    return str(rng.choices(names, weights)[0])
 
 
 def _initial(part: str, rng: random.Random) -> str:

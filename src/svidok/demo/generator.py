@@ -79,8 +79,7 @@ class _Chunker:
     def victims(self, plan: IncidentPlan, batch: Batch) -> None:
         rng, pop = self.rng, self.pop
         for _ in range(victim_count(rng, plan)):
-            earlier = [v for v, day in self.pool[-200:] if day <= plan.day
-                       and v not in plan.victims]
+            earlier = [v for v, day in self.pool[-200:] if day <= plan.day and v not in plan.victims]
             if plan.kind in REUSE_KINDS and earlier and rng.random() < 0.6:
                 plan.victims.append(rng.choice(earlier))
                 continue
@@ -90,8 +89,9 @@ class _Chunker:
             if roll < 0.04:
                 ident = pop.namesake("victim", batch, register=register)
             elif roll < 0.07 and plan.victims:
-                ident = pop.relative(plan.victims[0], rng.choice(("spouse", "child")), batch,
-                                     register=register)
+                ident = pop.relative(
+                    plan.victims[0], rng.choice(("spouse", "child")), batch, register=register
+                )
                 ident.kind = "victim"
             ident = ident or pop.new("victim", batch, register=register, born=(1955, 2004))
             plan.victims.append(ident)
@@ -104,11 +104,13 @@ def _check_empty(store: Store) -> None:
     if counts.get("source") or counts.get("person") or counts.get("place"):
         raise ConfigError(
             "the register already holds records; `svidok demo` needs an empty register "
-            "(choose a new --data-dir)")
+            "(choose a new --data-dir)"
+        )
 
 
-def generate(store: Store, data_dir: Path, config: DemoConfig,
-             progress: Progress | None = None) -> DemoResult:
+def generate(
+    store: Store, data_dir: Path, config: DemoConfig, progress: Progress | None = None
+) -> DemoResult:
     """Fill the empty register `store`; write ground truth under `data_dir/ground_truth`."""
     _check_empty(store)
     rng = random.Random(config.seed)
@@ -131,8 +133,9 @@ def generate(store: Store, data_dir: Path, config: DemoConfig,
             left -= size
             chunker = _Chunker(rng, ids, pop)
             custody.new_chunk()
-            plans = sorted((plan_incident(rng, ids, world) for _ in range(size)),
-                           key=lambda p: (p.start, p.id))
+            plans = sorted(
+                (plan_incident(rng, ids, world) for _ in range(size)), key=lambda p: (p.start, p.id)
+            )
             for plan in plans:
                 plan.n_sources = next(sizes)
                 chunker.victims(plan, batch)

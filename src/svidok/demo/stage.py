@@ -70,8 +70,8 @@ def _deploy(rng: random.Random, ids: Ids, batch: Batch, world: World) -> None:
     ]
     for day_index, (day, weight) in enumerate(zip(world.days, world.day_weights, strict=True)):
         share = 1.0 if weight >= 7 else 0.6
-        for unit in mobile:
-            if rng.random() > share:
+        for n, unit in enumerate(mobile):
+            if rng.random() > share and (n or world.street_deployments[day_index]):
                 continue
             for _ in range(1 if rng.random() < 0.6 else 2):
                 local = day + timedelta(hours=rng.randint(15, 21), minutes=rng.choice((0, 30)))

@@ -23,8 +23,16 @@ from svidok.demo.translit import transliterate
 from svidok.demo.truth import Truth
 from svidok.demo.world import UTC_SHIFT, Officer, World
 
-ROLES = (("victim", 45), ("witness", 22), ("relative", 10), ("medic", 4), ("lawyer", 4),
-         ("journalist", 5), ("insider", 3), ("unknown", 7))
+ROLES = (
+    ("victim", 45),
+    ("witness", 22),
+    ("relative", 10),
+    ("medic", 4),
+    ("lawyer", 4),
+    ("journalist", 5),
+    ("insider", 3),
+    ("unknown", 7),
+)
 LANGUAGES = (("ru", 42), ("be", 28), ("en", 10), ("uk", 10), ("pl", 10))
 RELIABILITY = (("A", 1), ("B", 18), ("C", 40), ("D", 16), ("E", 5), ("F", 20))
 CREDIBILITY = ((1, 5), (2, 20), (3, 35), (4, 15), (5, 5), (6, 20))
@@ -33,6 +41,10 @@ OFFICER_ODDS = {"insider": 0.9, "victim": 0.45, "witness": 0.3}
 
 def _pick(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([o for o, _ in options], [w for _, w in options])[0]
+
+
+def _grade(rng: random.Random) -> int:
+    return rng.choices([c for c, _ in CREDIBILITY], [w for _, w in CREDIBILITY])[0]
 
 
 @dataclass(slots=True)
@@ -46,8 +58,7 @@ class Author:
 class Testimonies:
     """Writes the sources, mentions and citations of one incident into a batch."""
 
-    def __init__(self, rng: random.Random, ids: Ids, pop: Population, world: World,
-                 truth: Truth) -> None:
+    def __init__(self, rng: random.Random, ids: Ids, pop: Population, world: World, truth: Truth) -> None:
         self.rng, self.ids, self.pop, self.world, self.truth = rng, ids, pop, world, truth
         self.descriptions = data.misc()["officer_descriptions"]
 
@@ -74,13 +85,32 @@ class Testimonies:
         """Write the incident's testimonies; return their source ids."""
         return [self._one(plan, batch) for _ in range(plan.n_sources)]
 
-    def _mention(self, batch: Batch, source_id: str, ident: Identity, role: str, name: str | None,
-                 form: str, **fields: object) -> None:
+    def _mention(
+        self,
+        batch: Batch,
+        source_id: str,
+        ident: Identity,
+        role: str,
+        name: str | None,
+        form: str,
+        **fields: object,
+    ) -> None:
         mention_id = self.ids.new("mention")
         row: dict[str, object] = {
-            "id": mention_id, "source_id": source_id, "person_id": None, "role": role,
-            "raw_name": name, "sex": None, "birth_year": None, "rank": None, "badge_number": None,
-            "unit_text": None, "unit_id": None, "description": None, "name_keys": None}
+            "id": mention_id,
+            "source_id": source_id,
+            "person_id": None,
+            "role": role,
+            "raw_name": name,
+            "sex": None,
+            "birth_year": None,
+            "rank": None,
+            "badge_number": None,
+            "unit_text": None,
+            "unit_id": None,
+            "description": None,
+            "name_keys": None,
+        }
         row.update(fields)
         batch.add("mention", row)
         self.truth.mention(mention_id, ident, form)
@@ -115,14 +145,26 @@ class Testimonies:
         self._officers(plan, author, lang, story, pending)
         self._detainee(plan, author, lang, story, pending, batch)
         title, text = compose(rng, story)
-        received = plan.start + timedelta(days=int(rng.expovariate(1 / 20)),
-                                          minutes=rng.randrange(24 * 60))
-        batch.add("source", {
-            "id": source_id, "kind": "testimony", "author_role": author.role, "language": lang,
-            "title": title, "text": text, "received_at": received.replace(microsecond=0),
-            "reliability": _pick(rng, RELIABILITY), "credibility": int(_pick(rng, CREDIBILITY)),
-            "origin": "demo", "external_ref": None, "url": None, "captured_at": None,
-            "capture_tool": None})
+        received = plan.start + timedelta(days=int(rng.expovariate(1 / 20)), minutes=rng.randrange(24 * 60))
+        batch.add(
+            "source",
+            {
+                "id": source_id,
+                "kind": "testimony",
+                "author_role": author.role,
+                "language": lang,
+                "title": title,
+                "text": text,
+                "received_at": received.replace(microsecond=0),
+                "reliability": _pick(rng, RELIABILITY),
+                "credibility": _grade(rng),
+                "origin": "demo",
+                "external_ref": None,
+                "url": None,
+                "captured_at": None,
+                "capture_tool": None,
+            },
+        )
         self.truth.source(source_id, plan.id)
         for ident, role, name, form, fields in pending:
             self._mention(batch, source_id, ident, role, name, form, **fields)
@@ -130,8 +172,14 @@ class Testimonies:
             self._cite(batch, source_id, plan, acts)
         return source_id
 
-    def _officers(self, plan: IncidentPlan, author: Author, lang: str, story: Story,
-                  pending: list[tuple[Identity, str, str | None, str, dict[str, object]]]) -> None:
+    def _officers(
+        self,
+        plan: IncidentPlan,
+        author: Author,
+        lang: str,
+        story: Story,
+        pending: list[tuple[Identity, str, str | None, str, dict[str, object]]],
+    ) -> None:
         rng = self.rng
         odds = OFFICER_ODDS.get(author.role, 0.15)
         named = 0
@@ -139,10 +187,9 @@ class Testimonies:
             if named >= 2 or rng.random() > odds:
                 continue
             named += 1
-            role = "official" if plan.kind == "court" else \
-                "commander" if officer.commander else "perpetrator"
+            role = "official" if plan.kind == "court" else "commander" if officer.commander else "perpetrator"
             fields: dict[str, object] = {"sex": officer.ident.sex}
-            if rng.random() < 0.4:
+            if officer.unit.kind != "court" and rng.random() < 0.4:
                 fields["unit_text"] = story.unit = self._unit_text(officer, lang)
             mode = rng.random()
             if mode < 0.65 or officer.badge is None:
@@ -155,20 +202,29 @@ class Testimonies:
                 pending.append((officer.ident, role, r.text, r.form, fields))
             elif mode < 0.85:
                 fields["badge_number"] = story.badge = self._badge(officer.badge, lang)
-                pending.append((officer.ident, role, None, f"{lang}:badge", fields))
+                pending.append((officer.ident, role, None, f"{lang}:-:badge", fields))
             else:
                 fields["description"] = rng.choice(self.descriptions[lang])
                 story.anonymous_perpetrators = True
-                pending.append((officer.ident, role, None, f"{lang}:description", fields))
+                pending.append((officer.ident, role, None, f"{lang}:-:description", fields))
         if not named and plan.kind not in ("court",) and rng.random() < 0.4:
             story.anonymous_perpetrators = True
 
-    def _detainee(self, plan: IncidentPlan, author: Author, lang: str, story: Story,
-                  pending: list[tuple[Identity, str, str | None, str, dict[str, object]]],
-                  batch: Batch) -> None:
+    def _detainee(
+        self,
+        plan: IncidentPlan,
+        author: Author,
+        lang: str,
+        story: Story,
+        pending: list[tuple[Identity, str, str | None, str, dict[str, object]]],
+        batch: Batch,
+    ) -> None:
         rng = self.rng
-        if author.role != "victim" or plan.kind not in ("facility", "station", "transport") \
-                or rng.random() > 0.35:
+        if (
+            author.role != "victim"
+            or plan.kind not in ("facility", "station", "transport")
+            or rng.random() > 0.35
+        ):
             return
         others = [v for v in plan.victims if v is not author.ident]
         ident = rng.choice(others) if others else self.pop.new("detainee", batch, register=False)
@@ -203,11 +259,28 @@ class Testimonies:
 
     def _cite(self, batch: Batch, source_id: str, plan: IncidentPlan, acts: list[ActPlan]) -> None:
         rng = self.rng
-        batch.add("citation", {"id": self.ids.new("citation"), "source_id": source_id,
-                               "subject_kind": "incident", "subject_id": plan.id, "field": "",
-                               "confidence": round(rng.uniform(0.4, 0.9), 2), "note": None})
+        batch.add(
+            "citation",
+            {
+                "id": self.ids.new("citation"),
+                "source_id": source_id,
+                "subject_kind": "incident",
+                "subject_id": plan.id,
+                "field": "",
+                "confidence": round(rng.uniform(0.4, 0.9), 2),
+                "note": None,
+            },
+        )
         for act in acts[:2]:
-            batch.add("citation", {"id": self.ids.new("citation"), "source_id": source_id,
-                                   "subject_kind": "act", "subject_id": act.id,
-                                   "field": "violation",
-                                   "confidence": round(rng.uniform(0.3, 0.9), 2), "note": None})
+            batch.add(
+                "citation",
+                {
+                    "id": self.ids.new("citation"),
+                    "source_id": source_id,
+                    "subject_kind": "act",
+                    "subject_id": act.id,
+                    "field": "violation",
+                    "confidence": round(rng.uniform(0.3, 0.9), 2),
+                    "note": None,
+                },
+            )

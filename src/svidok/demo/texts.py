@@ -61,10 +61,18 @@ def _labels(vocab: str, codes: list[str], lang: str) -> str:
 def compose(rng: random.Random, story: Story) -> tuple[str, str]:
     """A title and a text for `story`."""
     t = texts(story.lang)
-    slots = {"self": story.self_name or "", "victim": story.victim or "", "place": story.place,
-             "facility": story.facility or "", "date": _date(story.lang, story.when),
-             "time": f"{story.when:%H:%M}", "age": str(story.age), "badge": story.badge or "",
-             "unit": story.unit or "", "detainee": story.detainee or ""}
+    slots = {
+        "self": story.self_name or "",
+        "victim": story.victim or "",
+        "place": story.place,
+        "facility": story.facility or "",
+        "date": _date(story.lang, story.when),
+        "time": f"{story.when:%H:%M}",
+        "age": str(story.age),
+        "badge": story.badge or "",
+        "unit": story.unit or "",
+        "detainee": story.detainee or "",
+    }
     out: list[str] = []
 
     def say(key: str, other_sex: str = "male", **extra: str) -> None:
@@ -102,4 +110,4 @@ def compose(rng: random.Random, story: Story) -> tuple[str, str]:
     if rng.random() < 0.7:
         say("closing")
     title = _fill(rng.choice(t["title"]), slots, story.author_sex, story.victim_sex)
-    return title, " ".join(out)
+    return title, " ".join(out).replace("..", ".")

@@ -25,8 +25,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "evidence": ("evidence_id", "true_incident_id"),
     "missing": ("missing_case_id", "true_custody_record_id"),
     "custody": ("custody_record_id", "true_identity", "true_person_id"),
-    "identities": ("true_identity", "true_person_id", "kind", "sex", "birth_date", "name_be",
-                   "name_ru"),
+    "identities": ("true_identity", "true_person_id", "kind", "sex", "birth_date", "name_be", "name_ru"),
 }
 
 
@@ -57,8 +56,16 @@ class Truth:
         self.counts[name] += 1
 
     def identity(self, ident: Identity) -> None:
-        self._row("identities", ident.key, ident.person_id, ident.kind, ident.sex,
-                  ident.birth_date, ident.canonical("be"), ident.canonical("ru"))
+        self._row(
+            "identities",
+            ident.key,
+            ident.person_id,
+            ident.kind,
+            ident.sex,
+            ident.birth_date,
+            ident.canonical("be"),
+            ident.canonical("ru"),
+        )
 
     def mention(self, mention_id: str, ident: Identity, form: str) -> None:
         self._row("mentions", mention_id, ident.key, ident.person_id)

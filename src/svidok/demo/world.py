@@ -109,7 +109,7 @@ class World:
 
 def officer_count(scale: int) -> int:
     """Roster size for `scale` testimonies: grows a little slower than the testimonies."""
-    return 40 + round(scale**0.8 / 2)
+    return 40 + round(math.pow(scale, 0.8) / 2)
 
 
 def build_places(ids: Ids, batch: Batch) -> dict[str, PlaceInfo]:

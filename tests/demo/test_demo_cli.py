@@ -1,0 +1,36 @@
+"""`svidok demo` through the Typer app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from svidok.cli.app import app
+from svidok.errors import ConfigError
+from svidok.settings import Settings
+from svidok.store.register import Store
+
+
+def test_demo_command_fills_the_register_and_writes_ground_truth(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "serving is not available" not in result.output
+    assert (tmp_path / "ground_truth" / "mentions.csv").exists()
+    store = Store.open(Settings(data_dir=tmp_path))
+    try:
+        counts = store.counts()
+    finally:
+        store.close()
+    assert counts["incident"] == 25 and counts["mention"] > 200
+
+    again = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
+    assert again.exit_code == ConfigError.exit_code
+    assert "already holds records" in again.output
+
+
+def test_without_no_serve_it_says_serving_is_not_available(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "30", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "serving is not available yet" in result.output
