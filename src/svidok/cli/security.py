@@ -21,6 +21,7 @@ from svidok.crypto.keyring import Keyring, MasterSecret, generate_key_file
 from svidok.errors import InputError
 from svidok.services import audit as audit_service
 from svidok.services import keys as key_service
+from svidok.services.evidence import EvidenceService, default_blob_store
 from svidok.services.keys import Protection
 from svidok.settings import Settings
 
@@ -190,3 +191,62 @@ def _parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError as exc:
         raise InputError(f"--captured-at: {value!r} is not an ISO 8601 time") from exc
+
+
+# -- evidence ----------------------------------------------------------------------------------
+
+
+def _evidence_service(ctx: typer.Context) -> tuple[Protection, EvidenceService]:
+    p = open_protection(ctx)
+    blobs = default_blob_store(settings_of(ctx).data_dir, os.environ.get("SVIDOK_BLOB_URL"))
+    return p, EvidenceService(p, blobs)
+
+
+@evidence_app.command("add")
+def evidence_add(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The file to take into custody.")],
+    source: Annotated[str | None, typer.Option("--source", help="Source record id.")] = None,
+    captured_at: Annotated[
+        str | None, typer.Option("--captured-at", help="Asserted capture time (ISO 8601).")
+    ] = None,
+    lat: Annotated[float | None, typer.Option("--lat", help="Asserted latitude.")] = None,
+    lon: Annotated[float | None, typer.Option("--lon", help="Asserted longitude.")] = None,
+) -> None:
+    """Hash, encrypt and store a file; record its intake in the chain of custody."""
+    p, service = _evidence_service(ctx)
+    evidence_id = service.add(
+        file, _actor(), source_id=source, captured_at=_parse_time(captured_at), lat=lat, lon=lon
+    )
+    with p.store.read() as conn:
+        digest = conn.exec_driver_sql("SELECT sha256 FROM evidence WHERE id = ?", (evidence_id,)).scalar_one()
+    p.close()
+    typer.echo(f"{evidence_id} sha256 {digest}")
+
+
+@evidence_app.command("verify")
+def evidence_verify(ctx: typer.Context) -> None:
+    """Re-hash every stored original; name each item whose bytes changed (exit 5)."""
+    p, service = _evidence_service(ctx)
+    checked, problems = service.verify(_actor())
+    p.close()
+    for problem in problems:
+        typer.echo(f"DAMAGED {problem}", err=True)
+    if problems:
+        typer.echo(f"{len(problems)} damaged of {checked} evidence items", err=True)
+        raise typer.Exit(5)
+    typer.echo(f"all {checked} evidence items match their SHA-256")
+
+
+@evidence_app.command("export")
+def evidence_export(
+    ctx: typer.Context,
+    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the bundle.")],
+    purpose: Annotated[str, typer.Option(help="Why (recorded in the custody chain).")] = "export",
+) -> None:
+    """Write the original bytes and a custody record signed with the audit key."""
+    p, service = _evidence_service(ctx)
+    record = service.export(evidence_id, out, _actor(), purpose)
+    p.close()
+    typer.echo(f"exported {evidence_id} to {out} (custody record {record.name})")
