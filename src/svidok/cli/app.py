@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from svidok.cli import demo as demo_cli
+from svidok.cli import linking as linking_cli
 from svidok.cli import names as names_cli
 from svidok.cli import register as register_cli
 from svidok.cli import security as security_cli
@@ -48,6 +49,8 @@ app.command("import")(register_cli.import_)
 app.command("export")(register_cli.export)
 app.command("stats")(register_cli.stats)
 app.command("show")(register_cli.show)
+app.command("link")(linking_cli.link)
+app.add_typer(linking_cli.review_app, name="review")
 
 
 @app.callback()

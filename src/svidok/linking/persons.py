@@ -1,0 +1,347 @@
+"""Mentions → persons: blocking on name keys, Fellegi–Sunter scoring, constrained clustering.
+
+1. **Blocking**: every record gets keys from the name engine's parses: surname
+   stem × given-name class or initial, given name × patronymic (for surname
+   typos), surname × unit for a bare surname. Records sharing a key are
+   candidate pairs (a self-join in DuckDB); oversized blocks are skipped.
+2. **Scoring**: each pair gets comparison levels for name (the name engine's
+   score, banded), birth year, sex, unit, rank, badge number and side (officer
+   or civilian). m is trained by EM on the candidate pairs, u is measured on
+   random pairs, so the weights fit this register rather than a guess.
+3. **Bands**: probability ≥ `auto_threshold` links automatically; between the
+   two thresholds the link waits in the review queue; below, nothing.
+4. **Clustering**: auto links are applied strongest first, never joining two
+   existing persons, never putting a mention with a person a reviewer rejected
+   for it; confirmed links pin their mentions. Each cluster is one person:
+   the existing person in it, or a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from svidok.linking import fellegi_sunter as fs
+from svidok.linking.frames import duck
+from svidok.linking.records import LinkRecords
+from svidok.names.compare import fast_score
+from svidok.names.keys import NameKeys, name_keys
+
+FEATURES = (
+    fs.Feature("name", ("different", "weakly similar", "similar", "equivalent")),
+    fs.Feature("birth_year", ("more than a year apart", "one year apart", "same")),
+    fs.Feature("sex", ("different", "same")),
+    fs.Feature("unit", ("different", "same")),
+    fs.Feature("rank", ("different", "same")),
+    fs.Feature("badge", ("different", "same")),
+    fs.Feature("side", ("officer vs civilian", "same side")),
+)
+
+
+@dataclass(frozen=True)
+class PersonLinkSettings:
+    """Everything that decides a run's result; stored with the run."""
+
+    auto_threshold: float = 0.95
+    review_threshold: float = 0.60
+    name_levels: tuple[float, float, float] = (0.50, 0.75, 0.90)
+    max_block: int = 400
+    conflict_below: float = 0.45
+    u_sample_pairs: int = 100_000
+    prior: float = 0.001
+    em_iterations: int = 40
+    seed: int = 20200809
+    method: str = "persons-fs-v1"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PairScores:
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    gammas: npt.NDArray[np.int8]
+    probability: npt.NDArray[np.float64]
+
+
+@dataclass
+class PersonLinkResult:
+    """What a run decided, before it is written."""
+
+    model: fs.Model
+    pairs: PairScores
+    cluster_of: npt.NDArray[np.int64]
+    person_of_cluster: dict[int, str]
+    new_persons: dict[str, list[int]]
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class _NameCache:
+    def __init__(self) -> None:
+        self.keys: dict[str, NameKeys] = {}
+        self.pairs: dict[tuple[str, str], float] = {}
+
+    def key(self, raw: str) -> NameKeys:
+        found = self.keys.get(raw)
+        if found is None:
+            found = self.keys[raw] = name_keys(raw[:300])
+        return found
+
+    def full_given(self, raw: str) -> bool:
+        """The name's best reading has a given name written out, not an initial."""
+        parse = self.key(raw).parses[0]
+        return bool(parse.given) and not parse.given[0].initial
+
+    def score(self, names_a: tuple[str, ...], names_b: tuple[str, ...]) -> float:
+        best = 0.0
+        for a in names_a:
+            for b in names_b:
+                pair = (a, b) if a <= b else (b, a)
+                value = self.pairs.get(pair)
+                if value is None:
+                    value = self.pairs[pair] = fast_score(self.key(a), self.key(b))
+                best = max(best, value)
+        return best
+
+
+def blocking_keys(keys: NameKeys, unit: str | None) -> set[str]:
+    """Keys under which a record meets its candidates."""
+    out: set[str] = set()
+    for parse in keys.parses:
+        surnames = {s for part in parse.surname for s in part.classes}
+        givens: set[str] = set()
+        for part in parse.given[:1]:
+            givens |= {"g" + c for c in part.classes | part.dims}
+            givens |= {"i" + i for i in part.initials}
+        patronymics = set()
+        if parse.patronymic is not None:
+            patronymics = {"p" + c for c in parse.patronymic.classes} or {
+                "pi" + i for i in parse.patronymic.initials
+            }
+        for s in surnames:
+            if givens:
+                out |= {f"{s}|{g}" for g in givens}
+            elif unit:
+                out.add(f"{s}|u{unit}")
+        for g in givens:
+            if g.startswith("g"):
+                out |= {f"{g}|{p}" for p in patronymics}
+    return out
+
+
+def candidate_pairs(
+    records: LinkRecords, cache: _NameCache, max_block: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Pairs of record indices sharing a blocking key, without person–person pairs."""
+    key_ids: dict[str, int] = {}
+    rec_col: list[int] = []
+    key_col: list[int] = []
+    for index, names in enumerate(records.names):
+        keys: set[str] = set()
+        for raw in names:
+            keys |= blocking_keys(cache.key(raw), records.unit[index])
+        for key in keys:
+            rec_col.append(index)
+            key_col.append(key_ids.setdefault(key, len(key_ids)))
+    con = duck()
+    con.register(
+        "k", {"rec": np.asarray(rec_col, dtype=np.int64), "key": np.asarray(key_col, dtype=np.int64)}
+    )
+    person = np.asarray(records.is_person, dtype=bool)
+    con.register("p", {"rec": np.arange(len(records), dtype=np.int64), "person": person})
+    oversized = con.execute(
+        "SELECT count(*) FROM (SELECT key FROM k GROUP BY key HAVING count(*) > ?)", [max_block]
+    ).fetchone()
+    found = con.execute(
+        """
+        WITH ok AS (SELECT key FROM k GROUP BY key HAVING count(*) <= ?),
+             kk AS (SELECT k.rec, k.key FROM k JOIN ok USING (key))
+        SELECT DISTINCT a.rec AS l, b.rec AS r
+        FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
+        JOIN p pa ON pa.rec = a.rec JOIN p pb ON pb.rec = b.rec
+        WHERE NOT (pa.person AND pb.person)
+        ORDER BY l, r
+        """,
+        [max_block],
+    ).fetchnumpy()
+    con.close()
+    return found["l"].astype(np.int64), found["r"].astype(np.int64), int(oversized[0] if oversized else 0)
+
+
+def _codes(values: list[str | None]) -> npt.NDArray[np.int64]:
+    table: dict[str, int] = {}
+    return np.asarray([-1 if v is None else table.setdefault(v, len(table)) for v in values], dtype=np.int64)
+
+
+def comparison_levels(
+    records: LinkRecords,
+    cache: _NameCache,
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    settings: PersonLinkSettings,
+) -> npt.NDArray[np.int8]:
+    """The level of every feature for every pair (-1 where a side lacks the value)."""
+    n = len(left)
+    gammas = np.full((n, len(FEATURES)), -1, dtype=np.int8)
+    names = records.names
+    scores = np.fromiter(
+        (cache.score(names[a], names[b]) for a, b in zip(left, right, strict=True)), float, n
+    )
+    gammas[:, 0] = np.searchsorted(np.asarray(settings.name_levels), scores, side="right")
+
+    year = np.asarray(records.birth_year)
+    ya, yb = year[left], year[right]
+    known = (ya > 0) & (yb > 0)
+    gap = np.abs(ya - yb)
+    gammas[:, 1] = np.where(known, np.where(gap == 0, 2, np.where(gap == 1, 1, 0)), -1)
+
+    for column, values in ((2, np.asarray(records.sex)), (6, np.asarray(records.side))):
+        va, vb = values[left], values[right]
+        gammas[:, column] = np.where((va >= 0) & (vb >= 0), (va == vb).astype(np.int8), -1)
+    for column, strings in ((3, records.unit), (4, records.rank), (5, records.badge)):
+        codes = _codes(strings)
+        va, vb = codes[left], codes[right]
+        gammas[:, column] = np.where((va >= 0) & (vb >= 0), (va == vb).astype(np.int8), -1)
+    return gammas
+
+
+def score_pairs(
+    records: LinkRecords, settings: PersonLinkSettings, cache: _NameCache
+) -> tuple[PairScores, fs.Model, int]:
+    left, right, oversized = candidate_pairs(records, cache, settings.max_block)
+    gammas = comparison_levels(records, cache, left, right, settings)
+    rng = np.random.default_rng(settings.seed)
+    size = min(settings.u_sample_pairs, max(len(records) * 4, 1))
+    ra = rng.integers(0, len(records), size=size)
+    rb = rng.integers(0, len(records), size=size)
+    keep = ra != rb
+    u = fs.estimate_u(comparison_levels(records, cache, ra[keep], rb[keep], settings), FEATURES)
+    model = fs.train_em(
+        gammas, FEATURES, prior=settings.prior, max_iterations=settings.em_iterations, fixed_u=u
+    )
+    probability = fs.probabilities(model, gammas) if len(gammas) else np.zeros(0)
+    return PairScores(left, right, gammas, probability), model, oversized
+
+
+def cluster(
+    records: LinkRecords, pairs: PairScores, settings: PersonLinkSettings, cache: _NameCache
+) -> PersonLinkResult:
+    """Constrained clustering of auto-band pairs; see the module docstring.
+
+    Two clusters join only if no name in one conflicts with a name in the other
+    (score below `conflict_below`): "Елена Липовецкая" may match both "Елена
+    Ивановна" and "Елена Витальевна Липовецкая", but must not chain them together.
+    """
+    n = len(records)
+    names_of: dict[int, set[str]] = {i: set(records.names[i]) for i in range(n)}
+    parent = np.arange(n)
+    index_of = {record_id: i for i, record_id in enumerate(records.ids)}
+    person_at: dict[int, str] = {i: records.ids[i] for i in range(n) if records.is_person[i]}
+    forbidden: dict[int, set[str]] = {}
+    for mention_id, person_id in records.rejected:
+        if mention_id in index_of:
+            forbidden.setdefault(index_of[mention_id], set()).add(person_id)
+
+    def find(i: int) -> int:
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return int(root)
+
+    def union(a: int, b: int) -> bool:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return True
+        pa, pb = person_at.get(ra), person_at.get(rb)
+        if pa and pb and pa != pb:
+            return False
+        if (pa and pa in forbidden.get(rb, ())) or (pb and pb in forbidden.get(ra, ())):
+            return False
+        left_names, right_names = names_of[ra], names_of[rb]
+        if _conflicting(left_names, right_names, cache, settings.conflict_below):
+            return False
+        parent[rb] = ra
+        left_names |= names_of.pop(rb)
+        if pb:
+            person_at[ra] = pb
+        if rb in forbidden:
+            forbidden.setdefault(ra, set()).update(forbidden.pop(rb))
+        return True
+
+    refused = 0
+    for mention_id, person_id in sorted(records.pinned.items()):
+        if mention_id in index_of and person_id in index_of:
+            union(index_of[person_id], index_of[mention_id])
+    auto = np.flatnonzero(pairs.probability >= settings.auto_threshold)
+    for k in auto[np.argsort(-pairs.probability[auto], kind="stable")]:
+        if not union(int(pairs.left[k]), int(pairs.right[k])):
+            refused += 1
+    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    person_of_cluster: dict[int, str] = {}
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        members.setdefault(int(roots[i]), []).append(i)
+    new_persons: dict[str, list[int]] = {}
+    for root, indices in members.items():
+        existing = person_at.get(root)
+        if existing:
+            person_of_cluster[root] = existing
+            continue
+        first = min(records.ids[i] for i in indices)
+        person_id = "pe_" + hashlib.sha256(first.encode()).hexdigest()[:20]
+        while person_id in index_of or person_id in new_persons:  # taken by a person of another cluster
+            person_id = "pe_" + hashlib.sha256(person_id.encode()).hexdigest()[:20]
+        person_of_cluster[root] = person_id
+        new_persons[person_id] = indices
+    return PersonLinkResult(
+        model=fs.Model(FEATURES, [], [], 0.0),
+        pairs=pairs,
+        cluster_of=roots,
+        person_of_cluster=person_of_cluster,
+        new_persons=new_persons,
+        stats={"records": n, "pairs": len(pairs.left), "auto_pairs": len(auto), "refused_merges": refused},
+    )
+
+
+def _conflicting(left: set[str], right: set[str], cache: _NameCache, below: float) -> bool:
+    """Whether joining two clusters would put incompatible names together.
+
+    Two full names that disagree (different given names or patronymics) are a
+    conflict at once. Disagreements that involve initials count only when they
+    are the majority: initials across languages (Я. for Яўгенія, Е. for
+    Евгения) disagree while the names agree.
+    """
+    weak = total = 0
+    for x in left:
+        for y in right:
+            if x == y:
+                continue
+            total += 1
+            if cache.score((x,), (y,)) >= below:
+                continue
+            if cache.full_given(x) and cache.full_given(y):
+                return True
+            weak += 1
+    return total > 0 and weak * 3 > total
+
+
+def link_persons(records: LinkRecords, settings: PersonLinkSettings) -> PersonLinkResult:
+    """Score and cluster; nothing is written (see `svidok.services.linking`)."""
+    cache = _NameCache()
+    pairs, model, oversized = score_pairs(records, settings, cache)
+    result = cluster(records, pairs, settings, cache)
+    result.model = model
+    result.stats["oversized_blocks"] = oversized
+    result.stats["review_pairs"] = int(
+        np.sum(
+            (pairs.probability >= settings.review_threshold) & (pairs.probability < settings.auto_threshold)
+        )
+    )
+    return result

@@ -1,0 +1,132 @@
+"""The records the person linker compares: mentions and existing persons, column-wise.
+
+A mention brings its raw name and what its source says (sex, birth year, unit,
+rank, badge number, role). An existing person brings all its names and what
+rosters say (unit, rank, badge of its latest membership). Human decisions come
+along: mentions pinned to a person by a confirmed link, and (mention, person)
+pairs a reviewer rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, and_, select
+
+from svidok.store.register import table_of
+
+OFFICER_ROLES = frozenset({"perpetrator", "commander", "official"})
+SEX_CODES = {"male": 0, "female": 1}
+
+
+@dataclass
+class LinkRecords:
+    """Parallel columns, one entry per record (mentions first, then persons)."""
+
+    ids: list[str] = field(default_factory=list)
+    is_person: list[bool] = field(default_factory=list)
+    names: list[tuple[str, ...]] = field(default_factory=list)
+    sex: list[int] = field(default_factory=list)
+    birth_year: list[int] = field(default_factory=list)
+    unit: list[str | None] = field(default_factory=list)
+    rank: list[str | None] = field(default_factory=list)
+    badge: list[str | None] = field(default_factory=list)
+    side: list[int] = field(default_factory=list)
+    current_person: list[str | None] = field(default_factory=list)
+    pinned: dict[str, str] = field(default_factory=dict)
+    rejected: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(
+        self,
+        record_id: str,
+        is_person: bool,
+        names: tuple[str, ...],
+        sex: str | None,
+        birth_year: int | None,
+        unit: str | None,
+        rank: str | None,
+        badge: str | None,
+        side: int,
+        current_person: str | None = None,
+    ) -> None:
+        self.ids.append(record_id)
+        self.current_person.append(current_person)
+        self.is_person.append(is_person)
+        self.names.append(names)
+        self.sex.append(SEX_CODES.get(sex or "", -1))
+        self.birth_year.append(birth_year if birth_year else -1)
+        self.unit.append(unit)
+        self.rank.append(_norm(rank))
+        self.badge.append(_norm(badge))
+        self.side.append(side)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _norm(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split()).casefold()
+    return value or None
+
+
+def load_records(conn: Connection) -> LinkRecords:
+    """Every mention with a name, and every existing person, with the human decisions on them."""
+    mention, person, person_name = table_of("mention"), table_of("person"), table_of("person_name")
+    membership, link = table_of("membership"), table_of("link")
+    records = LinkRecords()
+    for row in conn.execute(
+        select(
+            mention.c.id,
+            mention.c.raw_name,
+            mention.c.sex,
+            mention.c.birth_year,
+            mention.c.unit_id,
+            mention.c.rank,
+            mention.c.badge_number,
+            mention.c.role,
+        )
+        .where(mention.c.raw_name.is_not(None))
+        .order_by(mention.c.id),
+        execution_options={"yield_per": 50_000},
+    ):
+        side = 1 if row.role in OFFICER_ROLES else 0
+        records.add(
+            row.id,
+            False,
+            (row.raw_name,),
+            row.sex,
+            row.birth_year,
+            row.unit_id,
+            row.rank,
+            row.badge_number,
+            side,
+        )
+    extra_names: dict[str, list[str]] = {}
+    for person_id, name in conn.execute(select(person_name.c.person_id, person_name.c.name)):
+        extra_names.setdefault(person_id, []).append(name)
+    roster: dict[str, tuple[str | None, str | None, str | None]] = {}
+    for row in conn.execute(
+        select(
+            membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
+        ).order_by(membership.c.person_id, membership.c.start_date)
+    ):
+        roster[row.person_id] = (row.unit_id, row.rank, row.badge_number)  # latest membership wins
+    for row in conn.execute(
+        select(person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date).order_by(person.c.id)
+    ):
+        names = tuple(dict.fromkeys([row.primary_name, *extra_names.get(row.id, [])]))
+        unit, rank, badge = roster.get(row.id, (None, None, None))
+        year = int(row.birth_date[:4]) if row.birth_date else None
+        records.add(row.id, True, names, row.sex, year, unit, rank, badge, 1 if row.id in roster else -1)
+    for row in conn.execute(
+        select(link.c.from_id, link.c.to_id, link.c.status).where(
+            and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
+        )
+    ):
+        if row.status == "confirmed":
+            records.pinned[row.from_id] = row.to_id
+        else:
+            records.rejected.add((row.from_id, row.to_id))
+    return records

@@ -1,0 +1,204 @@
+"""Running the linking engine over the register and writing what it found.
+
+`link_register` runs every linker (persons, evidence ↔ incidents, suspects) and
+writes their results: new persons for clusters without one, each mention's
+person, machine links with scores and explanations. Human decisions are
+respected: pinned mentions keep their person, rejected pairs are never linked,
+confirmed and rejected link rows are never changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, update
+
+from svidok.linking import fellegi_sunter as fs
+from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
+from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
+from svidok.linking.records import LinkRecords, load_records
+from svidok.linking.suspects import SuspectSettings, as_suggestions, suspect_candidates
+from svidok.services.context import ServiceContext, utc_now
+from svidok.store.links import Suggestion, write_suggestions
+from svidok.store.register import insert_rows, table_of
+
+UPDATE_BATCH = 10_000
+
+
+@dataclass
+class LinkSettings:
+    persons: PersonLinkSettings = field(default_factory=PersonLinkSettings)
+    evidence: EvidenceLinkSettings = field(default_factory=EvidenceLinkSettings)
+    suspects: SuspectSettings = field(default_factory=SuspectSettings)
+
+
+@dataclass
+class LinkReport:
+    stats: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    result: PersonLinkResult | None = None
+    records: LinkRecords | None = None
+
+
+Progress = Callable[[str], None]
+
+
+def link_register(
+    ctx: ServiceContext,
+    settings: LinkSettings | None = None,
+    progress: Progress | None = None,
+    *,
+    full: bool = False,
+) -> LinkReport:
+    """Run every linker and write the results in one transaction.
+
+    Without `full`, mentions that already have a person keep it and only the
+    others are linked; with `full`, every machine decision is made afresh
+    (human decisions still stand) and stale machine links are removed.
+    """
+    settings = settings or LinkSettings()
+    say = progress or (lambda _step: None)
+    report = LinkReport()
+    with ctx.store.read() as conn:
+        say("loading mentions and persons")
+        records = load_records(conn)
+    if not full:
+        for i, current in enumerate(records.current_person):
+            if current is not None and not records.is_person[i]:
+                records.pinned.setdefault(records.ids[i], current)
+    say(f"linking {len(records):,} mentions and persons")
+    result = link_persons(records, settings.persons)
+    report.result, report.records = result, records
+    report.model = result.model.as_dict()
+    report.stats.update(result.stats)
+    with ctx.store.begin() as conn:
+        say("writing persons and mention links")
+        report.stats.update(_write_persons(conn, records, result, settings.persons, full))
+        say("matching evidence to incidents")
+        evidence = suggest_evidence_links(conn, settings.evidence)
+        stale = ("evidence_incident", settings.evidence.method) if full else None
+        written = write_suggestions(conn, evidence, now=utc_now(), replace_stale=stale)
+        report.stats["evidence_links"] = written.written
+        say("ranking suspect candidates")
+        suspects = as_suggestions(suspect_candidates(conn, settings.suspects), settings.suspects)
+        stale = ("suspect_act", settings.suspects.method) if full else None
+        written = write_suggestions(conn, suspects, now=utc_now(), replace_stale=stale)
+        report.stats["suspect_links"] = written.written
+        ctx.record(
+            conn,
+            "link.run",
+            None,
+            None,
+            {
+                "stats": {k: int(v) for k, v in report.stats.items()},
+                "settings": {"persons": settings.persons.as_dict(), "evidence": settings.evidence.as_dict()},
+            },
+        )
+    return report
+
+
+def _write_persons(
+    conn: Connection,
+    records: LinkRecords,
+    result: PersonLinkResult,
+    settings: PersonLinkSettings,
+    full: bool,
+) -> dict[str, int]:
+    """New persons, changed mention→person assignments, auto links and review suggestions."""
+    person = table_of("person")
+    new_rows = []
+    for person_id, indices in result.new_persons.items():
+        mentions = [i for i in indices if not records.is_person[i]]
+        if not mentions:
+            continue
+        names = [records.names[i][0] for i in mentions]
+        sexes = Counter(records.sex[i] for i in mentions if records.sex[i] >= 0)
+        sex = {0: "male", 1: "female"}.get(sexes.most_common(1)[0][0], "unknown") if sexes else "unknown"
+        new_rows.append(
+            {
+                "id": person_id,
+                "primary_name": max(names, key=lambda n: (len(n.split()), len(n), n))[:300],
+                "pseudonym": "P-" + person_id[3:11],
+                "sex": sex,
+            }
+        )
+    insert_rows(conn, person, new_rows)
+
+    changes = []
+    for i, record_id in enumerate(records.ids):
+        if records.is_person[i] or record_id in records.pinned:
+            continue
+        assigned = result.person_of_cluster[int(result.cluster_of[i])]
+        if records.current_person[i] != assigned:
+            changes.append({"m": record_id, "p": assigned})
+    mention = table_of("mention")
+    statement = update(mention).where(mention.c.id == bindparam("m")).values(person_id=bindparam("p"))
+    for start in range(0, len(changes), UPDATE_BATCH):
+        conn.execute(statement, changes[start : start + UPDATE_BATCH])
+
+    links = list(_person_links(records, result, settings))
+    stale = ("mention_person", settings.method) if full else None
+    written = write_suggestions(conn, links, now=utc_now(), replace_stale=stale)
+    return {
+        "new_persons": len(new_rows),
+        "mentions_reassigned": len(changes),
+        "person_links": written.written,
+    }
+
+
+def _person_links(records: LinkRecords, result: PersonLinkResult, settings: PersonLinkSettings) -> Any:
+    pairs, model = result.pairs, result.model
+    cluster_of, person_of = result.cluster_of, result.person_of_cluster
+    best: dict[int, int] = {}
+    for k in np.flatnonzero(pairs.probability >= settings.auto_threshold):
+        a, b = int(pairs.left[k]), int(pairs.right[k])
+        if cluster_of[a] != cluster_of[b]:
+            continue
+        for i in (a, b):
+            if not records.is_person[i] and (
+                i not in best or pairs.probability[k] > pairs.probability[best[i]]
+            ):
+                best[i] = int(k)
+    for i, k in sorted(best.items()):
+        if records.ids[i] in records.pinned:
+            continue
+        probability = float(pairs.probability[k])
+        yield Suggestion(
+            "mention_person",
+            records.ids[i],
+            person_of[int(cluster_of[i])],
+            probability,
+            [
+                f"auto-linked: probability {probability:.3f} ≥ {settings.auto_threshold}",
+                *fs.explain(model, pairs.gammas[k]),
+            ],
+            settings.method,
+            status="auto",
+        )
+    review = np.flatnonzero(
+        (pairs.probability >= settings.review_threshold) & (pairs.probability < settings.auto_threshold)
+    )
+    seen: set[tuple[str, str]] = set()
+    for k in review:
+        a, b = int(pairs.left[k]), int(pairs.right[k])
+        if cluster_of[a] == cluster_of[b]:
+            continue
+        mention_index, other = (a, b) if not records.is_person[a] else (b, a)
+        mention_id = records.ids[mention_index]
+        target = person_of[int(cluster_of[other])]
+        if (mention_id, target) in records.rejected or (mention_id, target) in seen:
+            continue
+        seen.add((mention_id, target))
+        probability = float(pairs.probability[k])
+        yield Suggestion(
+            "mention_person",
+            mention_id,
+            target,
+            probability,
+            [f"review: probability {probability:.3f}", *fs.explain(model, pairs.gammas[k])],
+            settings.method,
+        )
