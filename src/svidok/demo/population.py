@@ -49,6 +49,7 @@ class Population:
 
     def _birth(self, first: int, last: int) -> str:
         rng = self.rng
+        last = max(first, last)
         return f"{rng.randint(first, last)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
 
     def new(
@@ -87,6 +88,8 @@ class Population:
     def relative(self, of: Identity, relation: str, batch: Batch, *, register: bool) -> Identity:
         """A spouse, parent or child of `of`, sharing the surname root."""
         year = int(of.birth_date[:4])
+        if relation == "child" and year > 1982:
+            relation = "parent"
         if relation == "spouse":
             sex = "female" if of.sex == "male" else "male"
             return self.new(
@@ -96,7 +99,7 @@ class Population:
                 sex=sex,
                 surname=of.surname,
                 native=of.native,
-                born=(year - 4, min(year + 4, 2003)),
+                born=(year - 4, min(year + 4, 2004)),
             )
         if relation == "parent":
             sex = "male" if self.rng.random() < 0.5 else "female"
@@ -121,7 +124,7 @@ class Population:
             surname=of.surname,
             father=father,
             native=of.native,
-            born=(year + 20, max(year + 21, 2003)),
+            born=(year + 20, min(year + 32, 2004)),
         )
 
     def namesake(self, kind: str, batch: Batch, *, register: bool) -> Identity | None:

@@ -10,6 +10,7 @@ demo must not borrow the engine it is meant to test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 VOWELS = set("аеёиоуыэюяіїєў")
 IOTATED = set("еёюяєї")
@@ -17,7 +18,7 @@ SOFTENING = set("ьіеёюяиєї")
 BREAKERS = set("ьъ'’ʼ")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scheme:
     """A table-driven transliteration.
 
@@ -44,8 +45,7 @@ class Scheme:
             if lower.endswith(suffix) and len(lower) > len(suffix) + 1:
                 lower, tail = lower[: -len(suffix)], latin
                 break
-        base = {**self.base, **self.by_lang.get(lang, {})}
-        iotated = {**self.iotated, **self.iotated_by_lang.get(lang, {})}
+        base, iotated = _tables(self, lang)
         out: list[str] = []
         skip = False
         for i, ch in enumerate(lower):
@@ -88,6 +88,14 @@ class Scheme:
                 word = []
             out.append(ch)
         return "".join(out)[:-1]
+
+
+@cache
+def _tables(scheme: Scheme, lang: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """The scheme's letter tables with the overrides for `lang` applied (computed once)."""
+    base = {**scheme.base, **scheme.by_lang.get(lang, {})}
+    iotated = {**scheme.iotated, **scheme.iotated_by_lang.get(lang, {})}
+    return base, iotated
 
 
 _COMMON = {
