@@ -102,7 +102,7 @@ def test_relatives_share_the_surname_and_sons_take_the_fathers_name() -> None:
     seen: list[Identity] = []
     pop = Population(random.Random(1), Ids(1), seen.append)
     batch = Batch()
-    father = pop.new("victim", batch, register=True, sex="male")
+    father = pop.new("victim", batch, register=True, sex="male", born=(1950, 1975))
     for _ in range(20):
         child = pop.relative(father, "child", batch, register=False)
         assert child.surname == father.surname

@@ -44,8 +44,8 @@ def _fill(template: str, slots: dict[str, str], author_sex: str, other_sex: str)
         sex = other_sex if match.group(1) else author_sex
         return match.group(2) if sex == "male" else match.group(3)
 
-    text = _GENDER.sub(gender, template)
-    return _SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), text)
+    text = _SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), _GENDER.sub(gender, template))
+    return text[:1].upper() + text[1:]
 
 
 def _date(lang: str, when: datetime) -> str:
