@@ -44,6 +44,7 @@ ID_PREFIXES: dict[str, str] = {
     "evidence": "ev",
     "citation": "ci",
     "link": "li",
+    "link_run": "lr",
 }
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,6 +80,7 @@ class PersonLinkResult:
     person_of_cluster: dict[int, str]
     new_persons: dict[str, list[int]]
     stats: dict[str, int] = field(default_factory=dict)
+    keys_of: list[set[str]] = field(default_factory=list)
 
 
 class _NameCache:
@@ -134,17 +136,25 @@ def blocking_keys(keys: NameKeys, unit: str | None) -> set[str]:
     return out
 
 
+def record_keys(records: LinkRecords, cache: _NameCache) -> list[set[str]]:
+    """The blocking keys of every record (all its names)."""
+    out = []
+    for index, names in enumerate(records.names):
+        keys: set[str] = set()
+        for raw in names:
+            keys |= blocking_keys(cache.key(raw), records.unit[index])
+        out.append(keys)
+    return out
+
+
 def candidate_pairs(
-    records: LinkRecords, cache: _NameCache, max_block: int
+    records: LinkRecords, keys_of: list[set[str]], max_block: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Pairs of record indices sharing a blocking key, without person–person pairs."""
     key_ids: dict[str, int] = {}
     rec_col: list[int] = []
     key_col: list[int] = []
-    for index, names in enumerate(records.names):
-        keys: set[str] = set()
-        for raw in names:
-            keys |= blocking_keys(cache.key(raw), records.unit[index])
+    for index, keys in enumerate(keys_of):
         for key in keys:
             rec_col.append(index)
             key_col.append(key_ids.setdefault(key, len(key_ids)))
@@ -211,9 +221,9 @@ def comparison_levels(
 
 
 def score_pairs(
-    records: LinkRecords, settings: PersonLinkSettings, cache: _NameCache
+    records: LinkRecords, settings: PersonLinkSettings, cache: _NameCache, keys_of: list[set[str]]
 ) -> tuple[PairScores, fs.Model, int]:
-    left, right, oversized = candidate_pairs(records, cache, settings.max_block)
+    left, right, oversized = candidate_pairs(records, keys_of, settings.max_block)
     gammas = comparison_levels(records, cache, left, right, settings)
     rng = np.random.default_rng(settings.seed)
     size = min(settings.u_sample_pairs, max(len(records) * 4, 1))
@@ -294,10 +304,7 @@ def cluster(
         if existing:
             person_of_cluster[root] = existing
             continue
-        first = min(records.ids[i] for i in indices)
-        person_id = "pe_" + hashlib.sha256(first.encode()).hexdigest()[:20]
-        while person_id in index_of or person_id in new_persons:  # taken by a person of another cluster
-            person_id = "pe_" + hashlib.sha256(person_id.encode()).hexdigest()[:20]
+        person_id = _reuse_or_new(records, indices, index_of, new_persons)
         person_of_cluster[root] = person_id
         new_persons[person_id] = indices
     return PersonLinkResult(
@@ -308,6 +315,21 @@ def cluster(
         new_persons=new_persons,
         stats={"records": n, "pairs": len(pairs.left), "auto_pairs": len(auto), "refused_merges": refused},
     )
+
+
+def _reuse_or_new(
+    records: LinkRecords, indices: list[int], index_of: dict[str, int], taken: dict[str, list[int]]
+) -> str:
+    """The person most of the cluster's mentions had before, so ids stay stable across runs; else a new id."""
+    previous = Counter(records.current_person[i] for i in indices if records.current_person[i])
+    for person_id, _count in previous.most_common():
+        if person_id not in index_of and person_id not in taken:
+            return person_id
+    first = min(records.ids[i] for i in indices)
+    person_id = "pe_" + hashlib.sha256(first.encode()).hexdigest()[:20]
+    while person_id in index_of or person_id in taken:  # taken by a person of another cluster
+        person_id = "pe_" + hashlib.sha256(person_id.encode()).hexdigest()[:20]
+    return person_id
 
 
 def _conflicting(left: set[str], right: set[str], cache: _NameCache, below: float) -> bool:
@@ -335,9 +357,11 @@ def _conflicting(left: set[str], right: set[str], cache: _NameCache, below: floa
 def link_persons(records: LinkRecords, settings: PersonLinkSettings) -> PersonLinkResult:
     """Score and cluster; nothing is written (see `svidok.services.linking`)."""
     cache = _NameCache()
-    pairs, model, oversized = score_pairs(records, settings, cache)
+    keys_of = record_keys(records, cache)
+    pairs, model, oversized = score_pairs(records, settings, cache, keys_of)
     result = cluster(records, pairs, settings, cache)
     result.model = model
+    result.keys_of = keys_of
     result.stats["oversized_blocks"] = oversized
     result.stats["review_pairs"] = int(
         np.sum(

@@ -71,8 +71,12 @@ def _norm(value: str | None) -> str | None:
     return value or None
 
 
-def load_records(conn: Connection) -> LinkRecords:
-    """Every mention with a name, and every existing person, with the human decisions on them."""
+def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecords:
+    """Every mention with a name, and every existing person, with the human decisions on them.
+
+    Without `linker_persons`, persons the linker itself made are left out (a full
+    run forms its clusters afresh), unless a human decision names them.
+    """
     mention, person, person_name = table_of("mention"), table_of("person"), table_of("person_name")
     membership, link = table_of("membership"), table_of("link")
     records = LinkRecords()
@@ -86,6 +90,7 @@ def load_records(conn: Connection) -> LinkRecords:
             mention.c.rank,
             mention.c.badge_number,
             mention.c.role,
+            mention.c.person_id,
         )
         .where(mention.c.raw_name.is_not(None))
         .order_by(mention.c.id),
@@ -102,6 +107,7 @@ def load_records(conn: Connection) -> LinkRecords:
             row.rank,
             row.badge_number,
             side,
+            row.person_id,
         )
     extra_names: dict[str, list[str]] = {}
     for person_id, name in conn.execute(select(person_name.c.person_id, person_name.c.name)):
@@ -113,18 +119,26 @@ def load_records(conn: Connection) -> LinkRecords:
         ).order_by(membership.c.person_id, membership.c.start_date)
     ):
         roster[row.person_id] = (row.unit_id, row.rank, row.badge_number)  # latest membership wins
+    decisions = list(
+        conn.execute(
+            select(link.c.from_id, link.c.to_id, link.c.status).where(
+                and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
+            )
+        )
+    )
+    decided = {row.to_id for row in decisions}
     for row in conn.execute(
-        select(person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date).order_by(person.c.id)
+        select(
+            person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date, person.c.origin
+        ).order_by(person.c.id)
     ):
+        if not linker_persons and row.origin == "linker" and row.id not in decided:
+            continue
         names = tuple(dict.fromkeys([row.primary_name, *extra_names.get(row.id, [])]))
         unit, rank, badge = roster.get(row.id, (None, None, None))
         year = int(row.birth_date[:4]) if row.birth_date else None
         records.add(row.id, True, names, row.sex, year, unit, rank, badge, 1 if row.id in roster else -1)
-    for row in conn.execute(
-        select(link.c.from_id, link.c.to_id, link.c.status).where(
-            and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
-        )
-    ):
+    for row in decisions:
         if row.status == "confirmed":
             records.pinned[row.from_id] = row.to_id
         else:

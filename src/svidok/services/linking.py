@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
 
+from svidok.domain.values import new_id
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
 from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
 from svidok.linking.records import LinkRecords, load_records
 from svidok.linking.suspects import SuspectSettings, as_suggestions, suspect_candidates
 from svidok.services.context import ServiceContext, utc_now
+from svidok.services.review import PERSON_REFERENCES
 from svidok.store.links import Suggestion, write_suggestions
 from svidok.store.register import insert_rows, table_of
 
@@ -63,9 +65,10 @@ def link_register(
     settings = settings or LinkSettings()
     say = progress or (lambda _step: None)
     report = LinkReport()
+    started = utc_now()
     with ctx.store.read() as conn:
         say("loading mentions and persons")
-        records = load_records(conn)
+        records = load_records(conn, linker_persons=not full)
     if not full:
         for i, current in enumerate(records.current_person):
             if current is not None and not records.is_person[i]:
@@ -88,17 +91,64 @@ def link_register(
         stale = ("suspect_act", settings.suspects.method) if full else None
         written = write_suggestions(conn, suspects, now=utc_now(), replace_stale=stale)
         report.stats["suspect_links"] = written.written
-        ctx.record(
-            conn,
-            "link.run",
-            None,
-            None,
+        say("storing name keys")
+        report.stats["name_keys"] = _write_name_keys(conn, records, result.keys_of, full)
+        run_id = new_id("link_run")
+        conn.execute(
+            table_of("link_run").insert(),
             {
+                "id": run_id,
+                "started_at": started,
+                "finished_at": utc_now(),
+                "actor": ctx.actor.name,
+                "full": full,
+                "settings": {
+                    "persons": settings.persons.as_dict(),
+                    "evidence": settings.evidence.as_dict(),
+                    "suspects": settings.suspects.as_dict(),
+                },
+                "model": report.model,
                 "stats": {k: int(v) for k, v in report.stats.items()},
-                "settings": {"persons": settings.persons.as_dict(), "evidence": settings.evidence.as_dict()},
             },
         )
+        ctx.record(conn, "link.run", "link_run", run_id, {"full": full, "stats": report.stats})
     return report
+
+
+def _write_name_keys(conn: Connection, records: LinkRecords, keys_of: list[set[str]], full: bool) -> int:
+    """Blocking keys for linking single new mentions later; rebuilt by a full run."""
+    table = table_of("name_key")
+    if full:
+        conn.execute(delete(table))
+        present: set[str] = set()
+    else:
+        present = {row[0] for row in conn.execute(select(table.c.record_id).distinct())}
+    rows = (
+        {"key": key[:120], "record_id": records.ids[i]}
+        for i, keys in enumerate(keys_of)
+        if records.ids[i] not in present
+        for key in sorted(keys)
+    )
+    return insert_rows(conn, table, rows)
+
+
+def _remove_orphans(conn: Connection) -> int:
+    """Persons the linker made that nothing refers to any more."""
+    person = table_of("person")
+    still_used = [
+        exists().where(table_of(kind).c[column] == person.c.id) for kind, column in PERSON_REFERENCES
+    ]
+    link = table_of("link")
+    still_used.append(
+        exists().where(
+            and_(
+                link.c.status.in_(("confirmed", "rejected")),
+                or_(link.c.to_id == person.c.id, link.c.from_id == person.c.id),
+            )
+        )
+    )
+    result = conn.execute(delete(person).where(person.c.origin == "linker", *(~used for used in still_used)))
+    return result.rowcount or 0
 
 
 def _write_persons(
@@ -112,7 +162,7 @@ def _write_persons(
     person = table_of("person")
     new_rows = []
     for person_id, indices in result.new_persons.items():
-        mentions = [i for i in indices if not records.is_person[i]]
+        mentions = [i for i in indices if not records.is_person[i] and records.ids[i] not in records.pinned]
         if not mentions:
             continue
         names = [records.names[i][0] for i in mentions]
@@ -124,8 +174,18 @@ def _write_persons(
                 "primary_name": max(names, key=lambda n: (len(n.split()), len(n), n))[:300],
                 "pseudonym": "P-" + person_id[3:11],
                 "sex": sex,
+                "origin": "linker",
             }
         )
+    existing = (
+        {
+            row[0]
+            for row in conn.execute(select(person.c.id).where(person.c.id.in_([r["id"] for r in new_rows])))
+        }
+        if new_rows
+        else set()
+    )
+    new_rows = [row for row in new_rows if row["id"] not in existing]
     insert_rows(conn, person, new_rows)
 
     changes = []
@@ -147,6 +207,7 @@ def _write_persons(
         "new_persons": len(new_rows),
         "mentions_reassigned": len(changes),
         "person_links": written.written,
+        "orphan_persons_removed": _remove_orphans(conn) if full else 0,
     }
 
 

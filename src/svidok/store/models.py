@@ -89,6 +89,8 @@ class Person(Base):
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
     birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
     description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    origin: Mapped[str] = mapped_column(String(10), default="register", server_default="register")
+    """register: entered or imported by people; linker: made by the linking engine for a cluster."""
 
 
 class PersonName(Base):
@@ -337,6 +339,28 @@ class Link(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NameKey(Base):
+    """Blocking keys of mentions and persons, for linking one new mention without a full run."""
+
+    __tablename__ = "name_key"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class LinkRun(Base):
+    """One run of the linking engine: its settings, trained model and figures, to reproduce it."""
+
+    __tablename__ = "link_run"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    full: Mapped[bool] = mapped_column(default=False)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 RECORD_TABLES: dict[str, type[Base]] = {

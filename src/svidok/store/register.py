@@ -65,8 +65,8 @@ class Store:
 
 
 def table_of(kind: str) -> Table:
-    """The table of a record kind, or a clear error listing the kinds."""
-    if kind not in RECORD_TABLES:
+    """The table of a record kind (or of a support table such as `name_key`), or an error listing the kinds."""
+    if kind not in Base.metadata.tables:
         raise ConfigError(f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_TABLES)}")
     table = Base.metadata.tables[kind]
     return table
