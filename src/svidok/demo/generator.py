@@ -151,7 +151,13 @@ def generate(
     return result
 
 
+SQLITE_CACHE_KIB = 131_072
+"""Page cache for the bulk insert on SQLite (per connection, negative = KiB)."""
+
+
 def _flush(store: Store, batch: Batch, result: DemoResult) -> None:
     with store.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         for kind, n in batch.flush(conn).items():
             result.counts[kind] = result.counts.get(kind, 0) + n

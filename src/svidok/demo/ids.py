@@ -1,7 +1,11 @@
 """Deterministic ids and the per-chunk row batch.
 
 Ids come from a `random.Random` seeded by the scenario seed (never uuid4 or
-`secrets`), so the same seed gives the same register, id for id.
+`secrets`), so the same seed gives the same register, id for id. Their 80 bits
+are a per-kind sequence number (32 bits) followed by 48 random bits: records
+then arrive in key order, so the B-tree of every primary key and of most
+foreign-key indexes grows at its right edge instead of at random pages, which
+keeps a million-testimony insert fast.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ class Ids:
 
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(f"svidok-demo-ids:{seed}")
+        self._serial: dict[str, int] = {}
 
     def new(self, kind: str) -> str:
-        return new_id(kind, f"{self._rng.getrandbits(80):020x}")
+        serial = self._serial.get(kind, 0) + 1
+        self._serial[kind] = serial
+        return new_id(kind, f"{serial:08x}{self._rng.getrandbits(48):012x}")
 
 
 class Batch:
