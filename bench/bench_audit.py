@@ -46,6 +46,20 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"append, {args.batch}/transaction, durable: {n / dt:,.0f} entries/s ({n} in {dt:.2f} s)")
 
+        t0 = time.perf_counter()
+        m = n
+        for start in range(0, m, args.batch):
+            with engine.begin() as conn:
+                log.append_many(
+                    conn,
+                    [
+                        ("bench", "record.update", "person", f"pe_b{i}", details)
+                        for i in range(start, min(m, start + args.batch))
+                    ],
+                )
+        dt = time.perf_counter() - t0
+        print(f"append_many, {args.batch}/call and transaction, durable: {m / dt:,.0f} entries/s")
+
         single = 500
         t0 = time.perf_counter()
         for i in range(single):
@@ -56,16 +70,14 @@ def main() -> None:
 
         t0 = time.perf_counter()
         with engine.begin() as conn:
-            done = n + single
+            done = 2 * n + single
             while done < args.entries:
                 k = min(10_000, args.entries - done)
                 log.append_many(
-                    conn, [("bench", "record.update", "person", f"pe_{done + j}", details)
-                           for j in range(k)]
+                    conn, [("bench", "record.update", "person", f"pe_{done + j}", details) for j in range(k)]
                 )
                 done += k
-        print(f"filled to {args.entries:,} entries with append_many in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(f"filled to {args.entries:,} entries with append_many in {time.perf_counter() - t0:.1f} s")
         with engine.begin() as conn:
             t0 = time.perf_counter()
             log.checkpoint(conn)

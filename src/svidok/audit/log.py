@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ __all__ = ["AuditKey", "AuditLog"]
 _ENTRY = Base.metadata.tables[AuditEntry.__tablename__]
 _CHECKPOINT = Base.metadata.tables[AuditCheckpoint.__tablename__]
 _FETCH = 10_000
+_HEAD_SQL = "SELECT seq, chain FROM audit_entry ORDER BY seq DESC LIMIT 1"
+_INSERT = insert(_ENTRY)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class AuditKey:
         return verifier_key(self.name, self.public)
 
 
+@lru_cache(maxsize=256)
 def _protected_fields(kind: str | None) -> frozenset[str]:
     table = Base.metadata.tables.get(kind or "")
     if table is None:
@@ -106,9 +110,7 @@ class AuditLog:
         at: datetime | None = None,
     ) -> list[int]:
         """Append several entries (actor, action, kind, record_id, details) in one go."""
-        head = conn.execute(
-            select(_ENTRY.c.seq, _ENTRY.c.chain).order_by(_ENTRY.c.seq.desc()).limit(1)
-        ).first()
+        head = conn.exec_driver_sql(_HEAD_SQL).first()
         seq, chain = (int(head[0]), bytes(head[1])) if head else (0, ZERO_CHAIN)
         moment = utc_naive(at)
         rows: list[dict[str, Any]] = []
@@ -131,7 +133,7 @@ class AuditLog:
                 }
             )
         if rows:
-            conn.execute(insert(_ENTRY), rows)
+            conn.execute(_INSERT, rows)
         return [r["seq"] for r in rows]
 
     def checkpoint(self, conn: Connection) -> Checkpoint:
@@ -153,15 +155,19 @@ class AuditLog:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _rows(self, conn: Connection) -> Iterator[tuple[int, bytes, bytes | None]]:
-        """(seq, entry, chain) in order, straight from the driver's cursor (the hot path)."""
+    def _batches(self, conn: Connection) -> Iterator[list[tuple[int, bytes, bytes]]]:
+        """Batches of (seq, entry, chain) in order, straight from the driver's cursor."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute("SELECT seq, entry, chain FROM audit_entry ORDER BY seq")
             while batch := cursor.fetchmany(_FETCH):
-                yield from batch
+                yield [(int(s), bytes(e), bytes(c)) for s, e, c in batch]
         finally:
             cursor.close()
+
+    def _rows(self, conn: Connection) -> Iterator[tuple[int, bytes, bytes]]:
+        for batch in self._batches(conn):
+            yield from batch
 
     def notes(self, conn: Connection) -> list[str]:
         rows = conn.execute(select(_CHECKPOINT.c.note).order_by(_CHECKPOINT.c.size, _CHECKPOINT.c.id))
@@ -174,7 +180,7 @@ class AuditLog:
         if problem:
             count = int(conn.execute(select(func.count()).select_from(_ENTRY)).scalar_one())
             return LogReport(count, len(notes), b"", None, problem)
-        report = check_entries(self._rows(conn), roots)
+        report = check_entries(self._batches(conn), roots)
         if report.ok and deep:
             return self._check_columns(conn, report)
         return report

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -84,9 +84,15 @@ class _Tree:
         self.outer = RootBuilder()  # each pushed item is a perfect subtree of _CHUNK leaves
         self.chunk: list[bytes] = []
 
-    def flush(self) -> None:
-        self.outer.push(_perfect_root(self.chunk))
-        self.chunk = []
+    def extend(self, leaves: list[bytes]) -> None:
+        i = 0
+        while i < len(leaves):
+            room = _CHUNK - len(self.chunk)
+            self.chunk.extend(leaves[i : i + room])
+            i += room
+            if len(self.chunk) == _CHUNK:
+                self.outer.push(_perfect_root(self.chunk))
+                self.chunk = []
 
     def root(self) -> bytes:
         inner = RootBuilder()
@@ -101,77 +107,106 @@ class _Tree:
         return acc
 
 
-def check_entries(
-    rows: Iterable[tuple[int, bytes, bytes | None]], checkpoints: list[SignedRoot]
-) -> LogReport:
-    """Stream (seq, canonical entry bytes, stored chain or None) in order; check everything.
+Row = tuple[int, bytes, bytes]
+
+
+def batched(rows: Iterable[Row], size: int = 8192) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def check_entries(batches: Iterable[Sequence[Row]], checkpoints: list[SignedRoot]) -> LogReport:
+    """Check batches of (seq, canonical entry bytes, stored chain) rows, in order.
 
     `checkpoints` are (size, root) pairs whose signatures the caller has already checked.
-    Entries beyond the last checkpoint also have their embedded number checked against
-    their position (below it, the signed root already fixes every entry's place).
+    The chain is checked link by link against the *stored* previous value
+    (chain_n = SHA-256(chain_{n-1} ‖ leaf_n) for every n, chain_0 = zeros), which by
+    induction equals recomputing it, and lets a whole batch be hashed in one
+    comprehension. Entries beyond the last checkpoint also have their embedded
+    number checked against their position (below it, the signed root fixes it).
     """
     pending = sorted(checkpoints)
-    signed_upto = pending[-1][0] if pending else 0
+    cp_sizes = [size for size, _root in pending]
+    signed_upto = cp_sizes[-1] if pending else 0
     cp_index = 0
-    while cp_index < len(pending) and pending[cp_index][0] == 0:
+    while cp_index < len(pending) and cp_sizes[cp_index] == 0:
         if pending[cp_index][1] != sha256(b"").digest():
             return LogReport(0, len(pending), b"", 1, "the signed checkpoint of size 0 is not empty")
         cp_index += 1
-    next_cp = pending[cp_index][0] if cp_index < len(pending) else -1
     last_good = 0
     tree = _Tree()
-    chunk = tree.chunk
     prev = ZERO_CHAIN
-    n = 0
-    for seq, entry, chain in rows:
-        n += 1
-        if seq != n:
-            return _bad(
-                n - 1,
-                pending,
-                tree,
-                n,
-                f"entry {n} is missing or out of place (found entry number {seq} at position {n})",
+    done = 0  # entries checked so far
+    for batch in batches:
+        seqs, entries, chains = zip(*batch, strict=True)
+        count = len(seqs)
+        leaves = [sha256(b"\x00" + e).digest() for e in entries]
+        links = [sha256(p + leaf).digest() for p, leaf in zip((prev, *chains[:-1]), leaves, strict=True)]
+        problems: list[tuple[int, str]] = []
+        if list(seqs) != list(range(done + 1, done + count + 1)):
+            i = next(i for i, s in enumerate(seqs) if s != done + 1 + i)
+            problems.append(
+                (
+                    done + i + 1,
+                    f"entry {done + i + 1} is missing or out of place "
+                    f"(found entry number {seqs[i]} at position {done + i + 1})",
+                )
             )
-        leaf = sha256(b"\x00" + entry).digest()
-        prev = sha256(prev + leaf).digest()
-        if chain is not None and prev != chain:
-            return _bad(
-                n - 1,
-                pending,
-                tree,
-                n,
-                f"entry {n} does not match the hash chain (edited, inserted or reordered)",
+        if links != list(chains):
+            i = next(i for i, (a, b) in enumerate(zip(links, chains, strict=True)) if a != b)
+            problems.append(
+                (
+                    done + i + 1,
+                    f"entry {done + i + 1} does not match the hash chain (edited, inserted or reordered)",
+                )
             )
-        if n > signed_upto and not entry.endswith(b'"seq":%d,"v":1}' % n):
-            return _bad(n - 1, pending, tree, n, f"entry {n}'s own number does not match its position")
-        chunk.append(leaf)
-        if len(chunk) == _CHUNK:
-            tree.flush()
-            chunk = tree.chunk
-        while n == next_cp:
+        if done + count > signed_upto:
+            lo = max(0, signed_upto - done)
+            numbered = [
+                e.endswith(b'"seq":%d,"v":1}' % n)
+                for e, n in zip(entries[lo:], range(done + lo + 1, done + count + 1), strict=True)
+            ]
+            if not all(numbered):
+                n = done + lo + numbered.index(False) + 1
+                problems.append((n, f"entry {n}'s own number does not match its position"))
+        if problems:
+            n, message = min(problems, key=lambda p: p[0])
+            return _bad(n - 1, pending, tree, n, message)
+        start = 0
+        while cp_index < len(pending) and cp_sizes[cp_index] <= done + count:
+            size = cp_sizes[cp_index]
+            tree.extend(leaves[start : size - done])
+            start = size - done
             if tree.root() != pending[cp_index][1]:
                 return _bad(
-                    n,
+                    size,
                     pending,
                     tree,
                     last_good + 1,
-                    f"entries {last_good + 1}..{n} do not match the signed checkpoint "
-                    f"of size {n} (rewritten after it was signed)",
+                    f"entries {last_good + 1}..{size} do not match the signed checkpoint "
+                    f"of size {size} (rewritten after it was signed)",
                 )
-            last_good = n
+            last_good = size
             cp_index += 1
-            next_cp = pending[cp_index][0] if cp_index < len(pending) else -1
+        tree.extend(leaves[start:])
+        prev = chains[-1]
+        done += count
     if cp_index < len(pending):
-        size = pending[cp_index][0]
         return _bad(
-            n,
+            done,
             pending,
             tree,
-            n + 1,
-            f"log truncated: a signed checkpoint covers {size} entries, only {n} are present",
+            done + 1,
+            f"log truncated: a signed checkpoint covers {cp_sizes[cp_index]} entries, "
+            f"only {done} are present",
         )
-    return LogReport(entries=n, checkpoints=len(pending), root=tree.root())
+    return LogReport(entries=done, checkpoints=len(pending), root=tree.root())
 
 
 def _bad(count: int, pending: list[SignedRoot], tree: _Tree, first_bad: int, problem: str) -> LogReport:
@@ -216,7 +251,7 @@ def verify_file(path: Path, trusted_key: str | None = None) -> LogReport:
     """
     header: dict[str, object] | None = None
     notes: list[str] = []
-    rows: list[tuple[int, bytes, bytes | None]] = []
+    rows: list[Row] = []
     position = 0
     with path.open("rb") as fh:
         for line_no, raw in enumerate(fh, start=1):
@@ -258,4 +293,4 @@ def verify_file(path: Path, trusted_key: str | None = None) -> LogReport:
     roots, problem = check_notes(notes, name, public)
     if problem:
         return LogReport(len(rows), len(notes), b"", None, problem)
-    return check_entries(rows, roots)
+    return check_entries(batched(rows), roots)
