@@ -34,3 +34,18 @@ def test_without_no_serve_it_says_serving_is_not_available(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "30", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "serving is not available yet" in result.output
+
+
+def test_same_seed_gives_byte_identical_export(tmp_path: Path) -> None:
+    runner = CliRunner()
+    exports = []
+    for name in ("a", "b"):
+        data_dir = tmp_path / name
+        demo = ["--data-dir", str(data_dir), "demo", "--scale", "150", "--seed", "9", "--no-serve"]
+        assert runner.invoke(app, demo).exit_code == 0
+        out = tmp_path / f"{name}.jsonl"
+        result = runner.invoke(app, ["--data-dir", str(data_dir), "export", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        exports.append(out.read_bytes())
+    assert exports[0] == exports[1]
+    assert len(exports[0]) > 10_000
