@@ -27,7 +27,9 @@ QUICK: dict[str, list[str]] = {
 
 
 def gather() -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     parts = [
         "# Benchmark results",
         "",
