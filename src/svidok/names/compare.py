@@ -11,12 +11,13 @@ development set (bench/data/names_dev.jsonl).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
-from svidok.names.keys import NameKeys, ParseKey, PartKey, name_keys
+from svidok.names.keys import TYPO_MIN_FULL, TYPO_MIN_STEM, NameKeys, ParseKey, PartKey, name_keys
 
 __all__ = ["ENGINE_VERSION", "THRESHOLD", "Comparison", "compare", "compare_keys", "score_pairs"]
 
@@ -45,42 +46,37 @@ class Comparison:
     version: str = ENGINE_VERSION
 
 
-def _typo_sim(a: str, b: str, stems: bool) -> float:
-    """Similarity of two different skeletons: a typo or a different name."""
-    longest = max(len(a), len(b))
-    if not longest:
-        return 0.0
-    dist = OSA.distance(a, b, score_cutoff=3)
-    shortest = min(len(a), len(b))
-    extension = a.startswith(b) or b.startswith(a)
+def _typo_sim(a: str, b: str) -> float:
+    """TYPO or TYPO2 when two different skeletons look like one with a typo, else 0."""
     # Typos rarely hit the first letter, and a changed last letter is an ending.
-    plausible = not extension and a[0] == b[0] and a[-1] == b[-1]
-    if dist == 1 and shortest >= (5 if stems else 6) and plausible:
+    if a[0] != b[0] or a[-1] != b[-1] or a.startswith(b) or b.startswith(a):
+        return 0.0
+    dist = OSA.distance(a, b, score_cutoff=2)
+    if dist == 1:
         return TYPO
-    if dist == 2 and shortest >= 12 and plausible:
+    if dist == 2 and min(len(a), len(b)) >= 12:
         return TYPO2
-    return min(0.7, 1.0 - dist / longest) if dist <= 3 else 0.3
+    return 0.0
 
 
 def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
-    if a.classes & b.classes:
+    if a.classes & b.classes or a.coarse_set & b.coarse_set:
         return 1.0, "same"
     best = 0.0
-    for ca in a.coarses:
-        for cb in b.coarses:
-            if ca == cb:
-                return 1.0, "same"
-            if len(ca) >= 7 and len(cb) >= 7:
-                best = max(best, min(_typo_sim(ca, cb, False), TYPO))
-    for sa in a.classes:
-        stem_a, _, cls_a = sa.partition("|")
-        for sb in b.classes:
-            stem_b, _, cls_b = sb.partition("|")
-            if cls_a == cls_b:
-                best = max(best, _typo_sim(stem_a, stem_b, bool(cls_a)))
-            elif not cls_a or not cls_b:
-                best = max(best, min(0.7, _typo_sim(stem_a, stem_b, False)))
-    return best, "typo" if best >= TYPO2 else "different"
+    if a.ends & b.ends:
+        for ca in a.coarses:
+            for cb in b.coarses:
+                if len(ca) >= TYPO_MIN_FULL and len(cb) >= TYPO_MIN_FULL:
+                    best = max(best, _typo_sim(ca, cb))
+        for sa in a.classes:
+            stem_a, _, cls_a = sa.partition("|")
+            for sb in b.classes:
+                stem_b, _, cls_b = sb.partition("|")
+                if cls_a == cls_b and min(len(stem_a), len(stem_b)) >= TYPO_MIN_STEM:
+                    best = max(best, _typo_sim(stem_a, stem_b))
+    if best:
+        return best, "typo"
+    return min(0.7, Levenshtein.normalized_similarity(a.coarses[0], b.coarses[0])), "different"
 
 
 def _surnames(sa: tuple[PartKey, ...], sb: tuple[PartKey, ...]) -> tuple[float, str]:
@@ -116,7 +112,10 @@ def _given_pair(a: PartKey, b: PartKey) -> tuple[float, str]:
     best = 0.0
     for fa in a.fines:
         for fb in b.fines:
-            best = max(best, 1.0 if fa == fb else _typo_sim(fa, fb, False))
+            if fa == fb:
+                return 1.0, "same spelling"
+            if min(len(fa), len(fb)) >= 6:
+                best = max(best, _typo_sim(fa, fb))
     return (best, "similar spelling") if best >= TYPO2 else (0.0, "different names")
 
 
@@ -140,7 +139,10 @@ def _patronymic(a: PartKey, b: PartKey) -> tuple[float, str]:
     best = 0.0
     for ca in a.coarses:
         for cb in b.coarses:
-            best = max(best, _typo_sim(ca, cb, False))
+            if ca == cb:
+                return 1.0, "same spelling"
+            if min(len(ca), len(cb)) >= 6:
+                best = max(best, _typo_sim(ca, cb))
     return (best, "similar spelling") if best >= TYPO2 else (0.0, "different father's names")
 
 
@@ -251,17 +253,41 @@ def fast_score(ka: NameKeys, kb: NameKeys) -> float:
 
 
 def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-    """Scores and decisions for many pairs; each distinct name is analysed once."""
+    """Scores and decisions for many pairs; each distinct name is analysed once.
+
+    The cyclic garbage collector is paused meanwhile: keys hold no cycles, and
+    with hundreds of thousands of cached objects its passes cost more than the work.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _score_pairs(pairs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
     cache: dict[str, NameKeys] = {}
+    get = cache.get
     out: list[tuple[float, bool]] = []
     append = out.append
+    compare_parse = _compare_parse
+    threshold = THRESHOLD
     for a, b in pairs:
-        ka = cache.get(a)
+        ka = get(a)
         if ka is None:
             ka = cache[a] = name_keys(a)
-        kb = cache.get(b)
+        kb = get(b)
         if kb is None:
             kb = cache[b] = name_keys(b)
-        score = fast_score(ka, kb)
-        append((score, score >= THRESHOLD))
+        if ka.empty or kb.empty:
+            append((0.0, False))
+            continue
+        pa, pb = ka.parses, kb.parses
+        if len(pa) == 1 and len(pb) == 1:
+            score = round(compare_parse(pa[0], pb[0])[0], 4)
+        else:
+            score = round(_best(ka, kb)[0], 4)
+        append((score, score >= threshold))
     return out

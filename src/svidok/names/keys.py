@@ -15,13 +15,17 @@ from functools import lru_cache
 from typing import Any
 
 from svidok.names.givennames import registry
-from svidok.names.parse import ParsedName, parse_candidates
+from svidok.names.normalize import clean
+from svidok.names.parse import ParsedName, parse_cleaned
 from svidok.names.tokens import analyse
 
 __all__ = ["NameKeys", "ParseKey", "PartKey", "name_keys", "search_keys"]
 
 #: Score handicap of a second, less likely reading of a name's order.
 ALTERNATIVE_PENALTY = 0.03
+#: Shortest skeleton (whole surname) and stem in which one edit counts as a typo.
+TYPO_MIN_FULL = 7
+TYPO_MIN_STEM = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class PartKey:
     dims: frozenset[str]
     fuzzy: bool
     gender: str
+    ends: frozenset[str] = frozenset()  # first+last letters: where a typo could match
+    coarse_set: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +63,7 @@ class NameKeys:
 
     parses: tuple[ParseKey, ...]
     blocking: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        best = self.parses[0]
-        return not (best.given or best.patronymic or best.surname)
+    empty: bool = False
 
     def blocking_keys(self) -> list[str]:
         """Keys for candidate generation: names sharing one may be the same person."""
@@ -88,6 +90,8 @@ class NameKeys:
                 dims=frozenset(d["dims"]),
                 fuzzy=d["fuzzy"],
                 gender=d["gender"],
+                ends=frozenset(d.get("ends", ())),
+                coarse_set=frozenset(d["coarses"]),
             )
 
         parses = tuple(
@@ -101,7 +105,7 @@ class NameKeys:
             )
             for pk in data["parses"]
         )
-        return cls(parses=parses, blocking=tuple(data["blocking"]))
+        return cls(parses=parses, blocking=tuple(data["blocking"]), empty=data["empty"])
 
 
 def _plain(value: Any) -> Any:
@@ -132,6 +136,11 @@ def _part(text: str, role: str, initial: bool) -> PartKey:
             initials = initials | reg.initials.get(cid, frozenset())
     if initial:
         classes, dims, gender = frozenset(), frozenset(), ""
+    ends = {c[0] + c[-1] for c in info.coarses if len(c) >= TYPO_MIN_FULL}
+    for stem in classes:
+        core, _, cls = stem.partition("|")
+        if len(core) >= TYPO_MIN_STEM:
+            ends.add(f"{core[0]}{core[-1]}|{cls}")
     return PartKey(
         text=text,
         initial=initial,
@@ -142,6 +151,8 @@ def _part(text: str, role: str, initial: bool) -> PartKey:
         dims=dims,
         fuzzy=info.given_fuzzy if role == "given" else False,
         gender=gender,
+        ends=frozenset(ends),
+        coarse_set=frozenset(info.coarses),
     )
 
 
@@ -190,14 +201,20 @@ def _blocking(parses: tuple[ParseKey, ...]) -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
-@lru_cache(maxsize=200_000)
 def name_keys(raw: str) -> NameKeys:
-    """Keys of a raw name (cached; the same string always gives the same keys)."""
-    candidates = parse_candidates(raw)
+    """Keys of a raw name (cached; names that clean to the same text share keys)."""
+    return _keys_cleaned(clean(raw))
+
+
+@lru_cache(maxsize=200_000)
+def _keys_cleaned(text: str) -> NameKeys:
+    candidates = parse_cleaned(text)
     parses = tuple(
         _parse_key(p, 0.0 if i == 0 else ALTERNATIVE_PENALTY) for i, p in enumerate(candidates)
     )
-    return NameKeys(parses=parses, blocking=_blocking(parses))
+    best = parses[0]
+    empty = not (best.given or best.patronymic or best.surname)
+    return NameKeys(parses=parses, blocking=_blocking(parses), empty=empty)
 
 
 def search_keys(text: str) -> list[str]:

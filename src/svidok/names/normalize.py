@@ -9,6 +9,7 @@ look-alike letters (a Latin "o" inside a Cyrillic word) are repaired.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = [
@@ -24,69 +25,46 @@ MAX_INPUT_CHARS = 256
 #: Only this many tokens of a cleaned name are used.
 MAX_TOKENS = 8
 
-_APOSTROPHES = frozenset("'’ʼ`´ʹ‘′ꞌʻ＇")
-_INVISIBLE = frozenset(("Cf", "Cs", "Co", "Cn"))  # bidi controls, zero-width joiners, ...
+_APOSTROPHES = "'’ʼ`´ʹ‘′ꞌʻ＇"
+_DASHES = "‐‑‒–—―−﹣－"
+# Invisible format characters: bidi embeddings and overrides, zero-width joiners,
+# soft hyphen, byte-order mark. They vanish (a zero-width space inside a word
+# must not split it).
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
+    "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_TABLE = str.maketrans(
+    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-"),
+     **dict.fromkeys(_INVISIBLE, None)}
+)
+# Anything that is not a letter, apostrophe, hyphen, dot or comma separates words.
+_NOT_NAME = re.compile(r"[^\w'\-.,]|[\d_]")
 
 # Look-alike letters between the Latin and Cyrillic alphabets (lower case).
 _LAT_TO_CYR = dict(zip("aeopcxyikmthbs", "аеорсхуікмтнвѕ", strict=True))
 _CYR_TO_LAT = {
-    "а": "a",
-    "е": "e",
-    "о": "o",
-    "р": "p",
-    "с": "c",
-    "х": "x",
-    "у": "y",
-    "і": "i",
-    "к": "k",
-    "м": "m",
-    "т": "t",
-    "н": "h",
-    "в": "b",
-    "ѕ": "s",
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y",
+    "і": "i", "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ѕ": "s",
 }
-
-
-def _char_class(ch: str) -> str:
-    """One of: L (letter or mark), ' (apostrophe), - (hyphen), . , or space."""
-    if ch in _APOSTROPHES:
-        return "'"
-    cat = unicodedata.category(ch)
-    first = cat[0]
-    if first in "LM":
-        return "L"
-    if cat == "Pd":
-        return "-"
-    if ch in ".,":
-        return ch
-    if cat in _INVISIBLE:
-        return ""
-    return " "
 
 
 def clean(raw: str) -> str:
     """Cleaned text: NFKC letters with original case, separators normalised."""
-    text = unicodedata.normalize("NFKC", raw[: MAX_INPUT_CHARS * 4])
-    out: list[str] = []
-    for ch in text:
-        kind = _char_class(ch)
-        if kind == "L":
-            out.append(ch)
-        elif kind:
-            out.append(kind)
-    joined = "".join(out)
-    # Tidy: separators around punctuation, at most MAX_INPUT_CHARS characters.
-    for sep in (",", "."):
-        joined = joined.replace(sep, sep + " ")
-    words = []
-    for word in joined.split():
+    text = unicodedata.normalize("NFKC", raw[: MAX_INPUT_CHARS * 4]).translate(_TABLE)
+    text = _NOT_NAME.sub(" ", text)
+    if "." in text:
+        text = text.replace(".", ". ")
+    if "," in text:
+        text = text.replace(",", ", ")
+    words: list[str] = []
+    for word in text.split():
         word = word.strip("'-")
         if word.strip(".,'-"):
             words.append(word)
         elif word.startswith(",") and words:
             words[-1] += ","
-    result = " ".join(words)[:MAX_INPUT_CHARS]
-    return unicodedata.normalize("NFC", result)
+    return " ".join(words)[:MAX_INPUT_CHARS]
 
 
 def script_of(token: str) -> str:

@@ -11,17 +11,20 @@ surname ending, capitals); when two readings are nearly as good, both are kept.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from svidok.names.normalize import MAX_TOKENS, clean, fix_homoglyphs, script_of
 from svidok.names.tokens import TokenInfo, analyse
 
-__all__ = ["ParsedName", "Token", "parse_candidates", "parse_name", "tokenize"]
+__all__ = ["ParsedName", "Token", "parse_candidates", "parse_cleaned", "parse_name", "tokenize"]
 
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _DIGRAPHS = frozenset("yu ya ye yo zh ch sh kh ts ia iu ie io dz sz cz dž".split())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Token:
     """One word of a name: its lower-case text and what its spelling says."""
 
@@ -29,20 +32,22 @@ class Token:
     caps: bool
     initial: bool
     comma_after: bool
+    parts: tuple[str, ...]  # hyphen-separated parts (one for a simple word)
+    info: TokenInfo  # analysis of the first part (enough to choose roles)
 
-    @property
-    def parts(self) -> tuple[str, ...]:
-        """The hyphen-separated parts (one for a simple word)."""
-        return tuple(p for p in self.text.split("-") if p)
 
-    def info(self) -> TokenInfo:
-        """Analysis of the first part (enough to choose roles)."""
-        return analyse(self.parts[0])
+@lru_cache(maxsize=200_000)
+def _token(text: str, caps: bool, initial: bool, comma: bool) -> Token:
+    parts = tuple(p for p in text.split("-") if p) or (text,)
+    return Token(text, caps, initial, comma, parts, analyse(parts[0]))
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedName:
-    """A name split into roles. Tokens are lower case; initials are single letters."""
+    """A name split into roles. Tokens are lower case; initials are single letters.
+
+    `raw` is the cleaned text the parse was made from.
+    """
 
     raw: str
     given: tuple[str, ...]
@@ -64,38 +69,38 @@ def _is_initial(word: str, dotted: bool) -> bool:
     return dotted and len(letters) == 2 and letters.lower() in _DIGRAPHS
 
 
+@lru_cache(maxsize=200_000)
+def _word(word: str, several: bool) -> tuple[Token, ...]:
+    """Tokens of one cleaned word ("A.S." is two initials, so is "AS" among others)."""
+    comma = word.endswith(",")
+    word = word.rstrip(",")
+    dotted = word.endswith(".")
+    core = word.replace(".", "")
+    if not core.strip("-'"):
+        return ()
+    letters = core.replace("-", "").replace("'", "")
+    caps = letters.isupper() and len(letters) > 1
+    if not core.isascii() and _ASCII_LETTER.search(core) and script_of(core) == "mixed":
+        core = fix_homoglyphs(core)
+    low = core.lower()
+    if caps and len(letters) == 2 and not dotted and several and low not in _DIGRAPHS:
+        if "-" not in core:
+            # "Kovalev AS": two capital initials written together.
+            return (_token(low[0], False, True, False), _token(low[1], False, True, comma))
+    return (_token(low, caps, _is_initial(core, dotted), comma),)
+
+
 def tokenize(raw: str) -> list[Token]:
     """Tokens of a raw name, at most MAX_TOKENS, initials split apart."""
-    text = clean(raw)
-    tokens: list[Token] = []
+    return _tokens_cleaned(clean(raw))
+
+
+def _tokens_cleaned(text: str) -> list[Token]:
     words = text.split()
-    for index, word in enumerate(words):
-        comma = word.endswith(",")
-        word = word.rstrip(",")
-        dotted = word.endswith(".")
-        core = word.replace(".", "")
-        if not core.strip("-'"):
-            continue
-        letters = core.replace("-", "").replace("'", "")
-        caps = letters.isupper() and len(letters) > 1
-        if script_of(core) == "mixed":
-            core = fix_homoglyphs(core)
-        low = core.lower()
-        if (
-            caps
-            and len(letters) == 2
-            and not dotted
-            and len(words) > 1
-            and low not in _DIGRAPHS
-            and "-" not in core
-        ):
-            # "Kovalev AS": two capital initials written together.
-            tokens.append(Token(low[0], False, True, False))
-            tokens.append(Token(low[1], False, True, comma))
-            continue
-        tokens.append(Token(low, caps, _is_initial(core, dotted), comma))
-        if comma and index == len(words) - 1:
-            break
+    several = len(words) > 1
+    tokens: list[Token] = []
+    for word in words:
+        tokens.extend(_word(word, several))
     return tokens[:MAX_TOKENS]
 
 
@@ -103,7 +108,7 @@ _G, _P, _S = "given", "patronymic", "surname"
 
 
 def _role_score(role: str, tok: Token, n_words: int, any_caps: bool) -> float:
-    info = tok.info()
+    info = tok.info
     if role == _G:
         if info.given_full and not info.given_fuzzy:
             score = 3.0
@@ -160,31 +165,39 @@ def _templates(n: int) -> list[tuple[str, ...]]:
     return out[:64]
 
 
-def _order_bonus(roles: tuple[str, ...], words: list[Token], comma_at: int | None) -> float:
+def _order_bonus(
+    roles: tuple[str, ...], genders: list[dict[str, str]], latin: bool, comma_at: int | None
+) -> float:
     bonus = 0.0
     if comma_at is not None:
         before = roles[: comma_at + 1]
         after = roles[comma_at + 1 :]
         bonus += 3.0 if all(r == _S for r in before) and _S not in after else -3.0
-    latin = words[0].info().latin
     if roles[0] == _G and latin:
         bonus += 0.3
     if roles[0] == _S and not latin:
         bonus += 0.2
-    genders = set()
-    for role, tok in zip(roles, words, strict=True):
-        info = tok.info()
-        g = {_G: info.given_gender, _S: info.sur_gender, _P: info.pat_gender}[role]
+    seen = ""
+    for role, by_role in zip(roles, genders, strict=True):
+        g = by_role[role]
         if g:
-            genders.add(g)
-    if len(genders) > 1:
-        bonus -= 1.0
+            if seen and g != seen:
+                bonus -= 1.0
+                break
+            seen = g
     return bonus
 
 
 def parse_candidates(raw: str) -> list[ParsedName]:
     """The best one or two readings of a name's order, best first."""
-    tokens = tokenize(raw)
+    return list(parse_cleaned(clean(raw)))
+
+
+@lru_cache(maxsize=200_000)
+def parse_cleaned(text: str) -> tuple[ParsedName, ...]:
+    """`parse_candidates` of text already passed through `clean`."""
+    tokens = _tokens_cleaned(text)
+    raw = text
     words = [t for t in tokens if not t.initial]
     initials = [t.text.replace("'", "")[:2] for t in tokens if t.initial]
     comma_at = next((i for i, t in enumerate(words) if t.comma_after), None)
@@ -195,22 +208,31 @@ def parse_candidates(raw: str) -> list[ParsedName]:
     if len(words) == 1 and initials:
         scored.append((0.0, (_S,)))  # "Kovalev A.S.": the one word is the surname
     elif words:
-        for roles in _templates(len(words)):
+        n = len(words)
+        role_scores = [
+            {role: _role_score(role, t, n, any_caps) for role in (_G, _P, _S)} for t in words
+        ]
+        genders = [
+            {_G: t.info.given_gender, _S: t.info.sur_gender, _P: t.info.pat_gender}
+            for t in words
+        ]
+        latin = words[0].info.latin
+        for roles in _templates(n):
             if roles.count(_P) > 1:
                 continue
-            score = sum(_role_score(r, t, len(words), any_caps) for r, t in zip(roles, words, strict=True))
-            score += _order_bonus(roles, words, comma_at)
+            score = sum(rs[r] for r, rs in zip(roles, role_scores, strict=True))
+            score += _order_bonus(roles, genders, latin, comma_at)
             scored.append((score, roles))
         scored.sort(key=lambda item: -item[0])
     else:
         scored.append((0.0, ()))
     best = scored[0][0]
-    out = []
+    out: list[ParsedName] = []
     for score, roles in scored[:2]:
         if out and best - score > 1.0:
             break
         out.append(_build(raw, words, roles, initials))
-    return out
+    return tuple(out)
 
 
 def _build(raw: str, words: list[Token], roles: tuple[str, ...], initials: list[str]) -> ParsedName:

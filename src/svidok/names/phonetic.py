@@ -14,9 +14,9 @@ From a phoneme string (see `readings`) two skeletons are made:
 Consonants fold г/ґ/h/х/g into G (Hennadiy = Gennady, Mikhail = Michail), ў/w into
 v, дз into d (Дзмітрый = Дмитрий), ц before a front vowel into t (Ціханоўская =
 Тихановская), doubled letters into one. After ш ж ч ц every a/o/e is A
-(Шевченко = Шаўчэнка, Чёрный = Чорний). Word-initial я/ю/ё keep a J (Яна is not Анна); other iotation and soft signs
-are dropped, and a
-run of vowels keeps its first class (Юлия = Yulia = Iuliia, Андреев = Andreyev).
+(Шевченко = Шаўчэнка, Чёрный = Чорний). Word-initial я/ю/ё keep a J (Яна is
+not Анна); other iotation and soft signs are dropped, and a run of vowels keeps
+its first class (Юлия = Yulia = Iuliia, Андреев = Andreyev).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ _WILD_INITIALS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TokenInfo:
     """Analyses of one lower-case token under every role."""
 
