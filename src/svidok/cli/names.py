@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from svidok.errors import InputError, RecordProblem
@@ -21,7 +22,9 @@ _BATCH = 100_000
 
 
 def _fail(exc: InputError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False
+    )
     return typer.Exit(exc.exit_code)
 
 
@@ -80,12 +83,14 @@ def _output_line(line: str, obj: dict[str, Any], score: float, same: bool) -> st
 
 @app.command("score")
 def score_cmd(
-    input_path: Annotated[Path, typer.Option("--input", help="JSONL file of {\"a\": ..., \"b\": ...}.")],
+    input_path: Annotated[Path, typer.Option("--input", help='JSONL file of {"a": ..., "b": ...}.')],
     output_path: Annotated[Path, typer.Option("--output", help="Where to write the scored lines.")],
     reject_file: Annotated[
         Path | None,
-        typer.Option("--reject-file", help="Write bad lines here (with line number and reason) "
-                     "instead of refusing the whole file."),
+        typer.Option(
+            "--reject-file",
+            help="Write bad lines here (with line number and reason) instead of refusing the whole file.",
+        ),
     ] = None,
 ) -> None:
     """Score every pair of a JSONL file; lines keep their order and their keys."""
@@ -112,10 +117,12 @@ def _score_file(input_path: Path, output_path: Path, reject_file: Path | None) -
                 obj, problem = _check(line, number, source)
                 if problem is not None:
                     problems.append(problem)
-                    rejected.append(json.dumps(
-                        {"line": number, "reason": str(problem), "text": line.rstrip("\n")},
-                        ensure_ascii=False,
-                    ))
+                    rejected.append(
+                        json.dumps(
+                            {"line": number, "reason": str(problem), "text": line.rstrip("\n")},
+                            ensure_ascii=False,
+                        )
+                    )
                 elif obj is not None:
                     good.append((line, obj))
         except UnicodeDecodeError:

@@ -29,9 +29,9 @@ CAP_GIVEN_MISMATCH = 0.30
 CAP_PATRONYMIC_MISMATCH = 0.40
 CAP_GENDER_MISMATCH = 0.30
 CAP_SURNAME_MISMATCH = 0.55
-ONLY_SURNAME = 0.90          # "Kowaljow" against "Aleksandr Kovalev"
-NO_SURNAME_ONE_SIDE = 0.72   # "Анна Петровна" against "Анна Петровна Иванова"
-NO_SURNAME_AT_ALL = 0.90     # "Саша" against "Александр"
+ONLY_SURNAME = 0.90  # "Kowaljow" against "Aleksandr Kovalev"
+NO_SURNAME_ONE_SIDE = 0.72  # "Анна Петровна" against "Анна Петровна Иванова"
+NO_SURNAME_AT_ALL = 0.90  # "Саша" against "Александр"
 TYPO = 0.88
 TYPO2 = 0.80
 
@@ -76,24 +76,33 @@ def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
                     best = max(best, _typo_sim(stem_a, stem_b))
     if best:
         return best, "typo"
+    if not a.coarses or not b.coarses:
+        return 0.0, "different"
     return min(0.7, Levenshtein.normalized_similarity(a.coarses[0], b.coarses[0])), "different"
+
+
+def _cover(short: tuple[PartKey, ...], long_: tuple[PartKey, ...]) -> tuple[float, list[str]]:
+    """How well every part of `short` is found among the parts of `long_`."""
+    sims: list[float] = []
+    kinds: list[str] = []
+    for part in short:
+        sim, kind = max(_surname_part(part, other) for other in long_)
+        sims.append(sim)
+        kinds.append(kind)
+    return min(sims), kinds
 
 
 def _surnames(sa: tuple[PartKey, ...], sb: tuple[PartKey, ...]) -> tuple[float, str]:
     if len(sa) == 1 and len(sb) == 1:
         return _surname_part(sa[0], sb[0])
-    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
-    sims = []
-    kinds = []
-    for part in short:
-        sim, kind = max(_surname_part(part, other) for other in long_)
-        sims.append(sim)
-        kinds.append(kind)
-    sim = min(sims)
-    if len(short) != len(long_):
-        sim *= 0.93
+    if len(sa) != len(sb):
+        short, long_ = (sa, sb) if len(sa) < len(sb) else (sb, sa)
+        sim = _cover(short, long_)[0] * 0.93
         return sim, "part of a double surname" if sim >= TYPO2 else "different"
-    return sim, "same" if all(k == "same" for k in kinds) else max(kinds)
+    sim_a, kinds_a = _cover(sa, sb)
+    sim_b, kinds_b = _cover(sb, sa)
+    kinds = kinds_a + kinds_b
+    return min(sim_a, sim_b), "same" if all(k == "same" for k in kinds) else max(kinds)
 
 
 def _given_pair(a: PartKey, b: PartKey) -> tuple[float, str]:

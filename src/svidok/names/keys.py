@@ -175,9 +175,11 @@ def _gender(given: tuple[PartKey, ...], pat: PartKey | None, surname: tuple[Part
 
 def _parse_key(parsed: ParsedName, penalty: float) -> ParseKey:
     given = _parts(parsed.given, "given", parsed.given_is_initial)
-    pats = _parts((parsed.patronymic,), "patronymic", parsed.patronymic_is_initial) if (
-        parsed.patronymic
-    ) else ()
+    pats = (
+        _parts((parsed.patronymic,), "patronymic", parsed.patronymic_is_initial)
+        if (parsed.patronymic)
+        else ()
+    )
     pat = pats[0] if pats else None
     surname = _parts(parsed.surname, "surname", False)
     return ParseKey(
@@ -209,9 +211,7 @@ def name_keys(raw: str) -> NameKeys:
 @lru_cache(maxsize=200_000)
 def _keys_cleaned(text: str) -> NameKeys:
     candidates = parse_cleaned(text)
-    parses = tuple(
-        _parse_key(p, 0.0 if i == 0 else ALTERNATIVE_PENALTY) for i, p in enumerate(candidates)
-    )
+    parses = tuple(_parse_key(p, 0.0 if i == 0 else ALTERNATIVE_PENALTY) for i, p in enumerate(candidates))
     best = parses[0]
     empty = not (best.given or best.patronymic or best.surname)
     return NameKeys(parses=parses, blocking=_blocking(parses), empty=empty)

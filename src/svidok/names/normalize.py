@@ -35,8 +35,7 @@ _INVISIBLE = (
     "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
 _TABLE = str.maketrans(
-    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-"),
-     **dict.fromkeys(_INVISIBLE, None)}
+    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_INVISIBLE, None)}
 )
 # Anything that is not a letter, apostrophe, hyphen, dot or comma separates words.
 _NOT_NAME = re.compile(r"[^\w'\-.,]|[\d_]")
@@ -44,8 +43,20 @@ _NOT_NAME = re.compile(r"[^\w'\-.,]|[\d_]")
 # Look-alike letters between the Latin and Cyrillic alphabets (lower case).
 _LAT_TO_CYR = dict(zip("aeopcxyikmthbs", "аеорсхуікмтнвѕ", strict=True))
 _CYR_TO_LAT = {
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y",
-    "і": "i", "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ѕ": "s",
+    "а": "a",
+    "е": "e",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "х": "x",
+    "у": "y",
+    "і": "i",
+    "к": "k",
+    "м": "m",
+    "т": "t",
+    "н": "h",
+    "в": "b",
+    "ѕ": "s",
 }
 
 

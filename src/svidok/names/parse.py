@@ -83,6 +83,8 @@ def _word(word: str, several: bool) -> tuple[Token, ...]:
     if not core.isascii() and _ASCII_LETTER.search(core) and script_of(core) == "mixed":
         core = fix_homoglyphs(core)
     low = core.lower()
+    if not any(analyse(p).fines for p in low.split("-") if p):
+        return ()  # no letter the engine can read (Greek, CJK, ...)
     if caps and len(letters) == 2 and not dotted and several and low not in _DIGRAPHS:
         if "-" not in core:
             # "Kovalev AS": two capital initials written together.
@@ -209,13 +211,8 @@ def parse_cleaned(text: str) -> tuple[ParsedName, ...]:
         scored.append((0.0, (_S,)))  # "Kovalev A.S.": the one word is the surname
     elif words:
         n = len(words)
-        role_scores = [
-            {role: _role_score(role, t, n, any_caps) for role in (_G, _P, _S)} for t in words
-        ]
-        genders = [
-            {_G: t.info.given_gender, _S: t.info.sur_gender, _P: t.info.pat_gender}
-            for t in words
-        ]
+        role_scores = [{role: _role_score(role, t, n, any_caps) for role in (_G, _P, _S)} for t in words]
+        genders = [{_G: t.info.given_gender, _S: t.info.sur_gender, _P: t.info.pat_gender} for t in words]
         latin = words[0].info.latin
         for roles in _templates(n):
             if roles.count(_P) > 1:

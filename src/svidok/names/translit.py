@@ -32,9 +32,16 @@ def _table(system: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     return letters, iotated
 
 
-
 SYSTEMS: tuple[str, ...] = (
-    "iso9", "icao", "bgn_ru", "national_uk", "national_be", "lacinka", "polish", "german", "french",
+    "iso9",
+    "icao",
+    "bgn_ru",
+    "national_uk",
+    "national_be",
+    "lacinka",
+    "polish",
+    "german",
+    "french",
 )
 
 

@@ -1,0 +1,104 @@
+"""`svidok names compare` and `svidok names score` through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from svidok.cli.app import app
+from svidok.names import THRESHOLD, compare
+
+runner = CliRunner()
+
+
+def test_compare_json() -> None:
+    result = runner.invoke(app, ["names", "compare", "Аляксандр Кавалёў", "Kovalev A.S.", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) >= {"score", "same", "explanation"}
+    assert payload["same"] is True and 0.0 <= payload["score"] <= 1.0
+    assert any("surname" in line for line in payload["explanation"])
+
+
+def test_compare_rich_output() -> None:
+    result = runner.invoke(app, ["names", "compare", "Иван Петров", "Пётр Петров"])
+    assert result.exit_code == 0, result.output
+    assert "different persons" in result.stdout
+    assert "given names differ" in result.stdout
+
+
+def test_compare_empty_name_is_an_error() -> None:
+    result = runner.invoke(app, ["names", "compare", "   ", "Иван Петров", "--json"])
+    assert result.exit_code == 2
+    assert "name A is empty" in result.output
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_score_round_trip_keeps_order_and_keys(tmp_path: Path) -> None:
+    rows = [
+        {"id": 3, "a": "Sviatlana Tsikhanouskaya", "b": "Светлана Тихановская", "note": "x"},
+        {"a": "Aleksandr Kovalev", "b": "Aleksandra Kovaleva", "id": 1},
+        {"b": "Саша Ковалёв", "a": "Kowaljow", "extra": {"nested": [1, 2]}},
+        {"a": "Іван Петров", "b": "Ivan Petrov", "score": "old"},
+    ]
+    src = _write(tmp_path / "pairs.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(got) == len(rows)
+    for row, line in zip(rows, got, strict=True):
+        expected = compare(row["a"], row["b"])
+        assert line["score"] == expected.score
+        assert line["same"] == expected.same == (expected.score >= THRESHOLD)
+        assert [k for k in line if k not in ("score", "same")] == [k for k in row if k != "score"]
+        assert {k: v for k, v in line.items() if k not in ("score", "same")} == {
+            k: v for k, v in row.items() if k != "score"
+        }
+    assert [line["same"] for line in got] == [True, False, True, True]
+
+
+def test_bad_line_refuses_file_and_writes_nothing(tmp_path: Path) -> None:
+    src = _write(
+        tmp_path / "pairs.jsonl",
+        ['{"a": "Иван Петров", "b": "Ivan Petrov"}', "{not json", '{"a": "x"}', '{"a": 1, "b": "y"}'],
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "pairs.jsonl:2" in result.output and "invalid JSON" in result.output
+    assert "pairs.jsonl:3: b: missing" in result.output
+    assert "pairs.jsonl:4: a: not a string" in result.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [src]  # no temporary file left behind
+
+
+def test_reject_file_keeps_good_lines(tmp_path: Path) -> None:
+    src = _write(
+        tmp_path / "pairs.jsonl",
+        ['{"a": "Иван Петров", "b": "Ivan Petrov"}', "[1, 2]", '{"a": "Anna", "b": "Hanna"}'],
+    )
+    out = tmp_path / "out.jsonl"
+    rejects = tmp_path / "rejects.jsonl"
+    result = runner.invoke(
+        app,
+        ["names", "score", "--input", str(src), "--output", str(out), "--reject-file", str(rejects)],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2
+    rejected = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert rejected[0]["line"] == 2 and "not a JSON object" in rejected[0]["reason"]
+
+
+def test_missing_input_file(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["names", "score", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
