@@ -161,7 +161,7 @@ class AuditLog:
         try:
             cursor.execute("SELECT seq, entry, chain FROM audit_entry ORDER BY seq")
             while batch := cursor.fetchmany(_FETCH):
-                yield [(int(s), bytes(e), bytes(c)) for s, e, c in batch]
+                yield batch  # type: ignore[misc]  # sqlite3 and psycopg give int and bytes
         finally:
             cursor.close()
 
