@@ -1,11 +1,14 @@
-"""Helpers every command uses: the settings of this invocation and the opened store."""
+"""Helpers every command uses: the settings of this invocation and the unlocked register."""
 
 from __future__ import annotations
 
+import getpass
+import os
+
 import typer
 
+from svidok.services.context import Actor, ServiceContext
 from svidok.settings import Settings
-from svidok.store.register import Store
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -16,6 +19,13 @@ def settings_of(ctx: typer.Context) -> Settings:
     return obj
 
 
-def open_store(ctx: typer.Context) -> Store:
-    """The register named by --data-dir / --database-url; its schema must be current."""
-    return Store.open(settings_of(ctx))
+def actor_name() -> str:
+    return os.environ.get("SVIDOK_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def open_service(ctx: typer.Context, role: str = "operator", *, create: bool = False) -> ServiceContext:
+    """Unlock the keyring (passphrase, key file or prompt), open the encrypted register, audit on."""
+    from svidok.cli.security import open_protection  # the security commands import this module
+
+    protection = open_protection(ctx, create=create)
+    return ServiceContext(protection.store, Actor(actor_name(), role), audit=protection.audit)

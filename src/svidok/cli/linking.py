@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from svidok.cli.context import open_store
+from svidok.cli.context import open_service
 from svidok.services import linking, review
-from svidok.services.context import Actor, ServiceContext
+from svidok.services.context import ServiceContext
 
 console = Console()
 review_app = typer.Typer(
@@ -19,8 +19,8 @@ review_app = typer.Typer(
 )
 
 
-def _ctx(ctx: typer.Context, actor: str) -> ServiceContext:
-    return ServiceContext(open_store(ctx), Actor(actor, "analyst"))
+def _ctx(ctx: typer.Context) -> ServiceContext:
+    return open_service(ctx, "analyst")
 
 
 def link(
@@ -29,7 +29,7 @@ def link(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
 ) -> None:
     """Link mentions to persons, evidence to incidents, and rank suspect candidates."""
-    service = _ctx(ctx, "linker")
+    service = _ctx(ctx)
     with console.status("linking") as status:
         report = linking.link_register(service, progress=lambda step: status.update(step), full=full)
     service.store.close()
@@ -51,7 +51,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Links awaiting review, best first, with their explanations."""
-    service = _ctx(ctx, "reviewer")
+    service = _ctx(ctx)
     links = review.list_links(service, kind=kind, status=status, limit=limit)
     service.store.close()
     if as_json:
@@ -70,9 +70,8 @@ def _decision(name: str) -> None:
     def command(
         ctx: typer.Context,
         link_id: Annotated[str, typer.Argument(metavar="LINK_ID")],
-        reviewer: Annotated[str, typer.Option(help="Who decides.")] = "reviewer",
     ) -> None:
-        service = _ctx(ctx, reviewer)
+        service = _ctx(ctx)
         decided = review.decide(service, link_id, name)
         service.store.close()
         console.print(f"{link_id}: {decided['status']} by {decided['decided_by']}")
@@ -90,10 +89,9 @@ def merge(
     ctx: typer.Context,
     keep: Annotated[str, typer.Argument(help="Person id to keep.")],
     other: Annotated[str, typer.Argument(help="Person id that is the same person.")],
-    reviewer: Annotated[str, typer.Option()] = "reviewer",
 ) -> None:
     """Two persons are one: move everything to KEEP."""
-    service = _ctx(ctx, reviewer)
+    service = _ctx(ctx)
     moved = review.merge_persons(service, keep, other)
     service.store.close()
     console.print(f"merged {other} into {keep}: " + ", ".join(f"{k} {v}" for k, v in moved.items() if v))
@@ -104,10 +102,9 @@ def split(
     ctx: typer.Context,
     person: Annotated[str, typer.Argument(help="Person id.")],
     mentions: Annotated[list[str], typer.Argument(help="Mention ids that are someone else.")],
-    reviewer: Annotated[str, typer.Option()] = "reviewer",
 ) -> None:
     """Mentions wrongly put under a person become a new person."""
-    service = _ctx(ctx, reviewer)
+    service = _ctx(ctx)
     new_person = review.split_person(service, person, mentions)
     service.store.close()
     console.print(f"new person {new_person} for {len(mentions)} mention(s)")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from svidok.cli.context import open_store, settings_of
+from svidok.cli.context import open_service, settings_of
 from svidok.services import register
 
 console = Console()
@@ -20,9 +20,9 @@ console = Console()
 def init(ctx: typer.Context) -> None:
     """Create an empty register in the data directory (or upgrade its schema)."""
     settings = settings_of(ctx)
-    store = register.init_register(settings)
-    store.close()
-    console.print(f"register ready in {settings.data_dir}")
+    service = open_service(ctx, "admin", create=True)
+    service.store.close()
+    console.print(f"encrypted register ready in {settings.data_dir}")
 
 
 def import_(
@@ -35,7 +35,7 @@ def import_(
     ] = None,
 ) -> None:
     """Import records; a bad record refuses the whole file unless --reject-file is given."""
-    store = open_store(ctx)
+    service = open_service(ctx)
     with Progress(
         SpinnerColumn(),
         TextColumn("importing"),
@@ -47,13 +47,13 @@ def import_(
     ) as progress:
         task = progress.add_task("import", total=None)
         report = register.import_file(
-            store,
+            service,
             file,
             mapping=mapping,
             reject_file=reject_file,
             progress=lambda n: progress.advance(task, n),
         )
-    store.close()
+    service.store.close()
     console.print(
         f"read {report.read}, inserted {report.inserted_total}, unchanged {report.unchanged}, "
         f"rejected {report.rejected}"
@@ -69,9 +69,9 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
 ) -> None:
     """Export the whole register, losslessly, as JSON Lines."""
-    store = open_store(ctx)
-    counts = register.export_register(store, out)
-    store.close()
+    service = open_service(ctx)
+    counts = register.export_register(service, out)
+    service.store.close()
     console.print(f"wrote {sum(counts.values())} records to {out}")
 
 
@@ -80,9 +80,9 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Count the records of every kind."""
-    store = open_store(ctx)
-    counts = store.counts()
-    store.close()
+    service = open_service(ctx, "analyst")
+    counts = register.counts(service)
+    service.store.close()
     if as_json:
         typer.echo(json.dumps({"counts": counts}, indent=2))
         return
@@ -98,7 +98,7 @@ def show(
     record_id: Annotated[str, typer.Argument(metavar="ID")],
 ) -> None:
     """Show one record with its sources, links and related records, as JSON."""
-    store = open_store(ctx)
-    shown = register.show(store, kind, record_id)
-    store.close()
+    service = open_service(ctx, "analyst")
+    shown = register.show(service, kind, record_id)
+    service.store.close()
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))

@@ -227,7 +227,7 @@ class Keyring:
         """Open the keyring; `WrongPassphrase` (and nothing changed) if the secret is wrong."""
         path = data_dir / KEYRING_FILE
         if not path.is_file():
-            raise KeyringMissing(f"no keyring in {data_dir}: run `svidok keys init`")
+            raise KeyringMissing(f"no keyring in {data_dir}: run `svidok init` to create a register")
         meta = json.loads(path.read_text())
         master = _derive(secret, meta["master"])
         pending = path.with_name(KEYRING_FILE + ".new")

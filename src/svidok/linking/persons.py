@@ -223,6 +223,10 @@ def comparison_levels(
 def score_pairs(
     records: LinkRecords, settings: PersonLinkSettings, cache: _NameCache, keys_of: list[set[str]]
 ) -> tuple[PairScores, fs.Model, int]:
+    if len(records) < 2:  # nothing to compare
+        empty = np.zeros(0, dtype=np.int64)
+        gammas0 = np.zeros((0, len(FEATURES)), dtype=np.int8)
+        return PairScores(empty, empty, gammas0, np.zeros(0)), fs.initial_model(FEATURES, settings.prior), 0
     left, right, oversized = candidate_pairs(records, keys_of, settings.max_block)
     gammas = comparison_levels(records, cache, left, right, settings)
     rng = np.random.default_rng(settings.seed)

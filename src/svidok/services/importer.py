@@ -68,9 +68,11 @@ class Importer:
         file_label: str,
         reject_file: Path | None = None,
         progress: Callable[[int], None] | None = None,
+        on_commit: Callable[[Connection, ImportReport], None] | None = None,
     ) -> None:
         self.store = store
         self.progress = progress
+        self.on_commit = on_commit
         self.file_label = file_label
         self.reject_file = reject_file
         self.report = ImportReport(reject_file=reject_file)
@@ -86,6 +88,8 @@ class Importer:
             if self.report.problems and self.reject_file is None:
                 conn.rollback()
                 raise ImportFailed(self.report.problems)
+            if self.on_commit is not None:
+                self.on_commit(conn, self.report)
         if self.reject_file is not None:
             self._write_rejects(header)
         return self.report

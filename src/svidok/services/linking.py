@@ -111,7 +111,13 @@ def link_register(
                 "stats": {k: int(v) for k, v in report.stats.items()},
             },
         )
-        ctx.record(conn, "link.run", "link_run", run_id, {"full": full, "stats": report.stats})
+        ctx.record(
+            conn,
+            "link.run",
+            "link_run",
+            run_id,
+            {"full": full, "figures": sorted(f"{k}:{int(v)}" for k, v in report.stats.items())},
+        )
     return report
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 
 from svidok.errors import InputError, NotFound
 from svidok.services import csv_import, transfer
+from svidok.services.context import Actor, ServiceContext
 from svidok.services.importer import Importer, ImportReport
 from svidok.settings import Settings
 from svidok.store.models import RECORD_TABLES
@@ -26,24 +28,54 @@ CHILDREN: dict[str, list[tuple[str, str]]] = {
 """Records listed under a record when it is shown."""
 
 
+def as_context(target: ServiceContext | Store) -> ServiceContext:
+    """A bare Store (tools, tests) acts as the system with no audit sink; the CLI passes a full context."""
+    if isinstance(target, ServiceContext):
+        return target
+    return ServiceContext(target, Actor("system"))
+
+
 def init_register(settings: Settings) -> Store:
-    """Create the register (or bring its schema up to date)."""
+    """Create an unencrypted register (tests and tools; `svidok init` makes an encrypted one)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store.open(settings, create=True)
 
 
+def counts(target: ServiceContext | Store) -> dict[str, int]:
+    """Number of records of every kind."""
+    return as_context(target).store.counts()
+
+
 def import_file(
-    store: Store,
+    target: ServiceContext | Store,
     path: Path,
     *,
     mapping: Path | None = None,
     reject_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a JSON Lines export or, with a mapping, a CSV file."""
+    """Import a JSON Lines export or, with a mapping, a CSV file; one audit entry for the batch."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    importer = Importer(store, str(path), reject_file=reject_file, progress=progress)
+    ctx = as_context(target)
+    store = ctx.store
+
+    def audit(conn: Connection, report: ImportReport) -> None:
+        ctx.record(
+            conn,
+            "register.import",
+            None,
+            None,
+            {
+                "file_sha256": _sha256(path),
+                "inserted": report.inserted_total,
+                "kinds": sorted(f"{kind}:{n}" for kind, n in report.inserted.items()),
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+        )
+
+    importer = Importer(store, str(path), reject_file=reject_file, progress=progress, on_commit=audit)
     if mapping is not None:
         header, rows = csv_import.read_csv(store, path, csv_import.load_mapping(mapping))
         return importer.run(rows, header=header)
@@ -52,14 +84,37 @@ def import_file(
     return importer.run(transfer.read_jsonl(path))
 
 
-def export_register(store: Store, out: Path) -> dict[str, int]:
-    return transfer.export_jsonl(store, out)
+def export_register(target: ServiceContext | Store, out: Path) -> dict[str, int]:
+    """Write the whole register as JSON Lines; the export is an audit entry."""
+    ctx = as_context(target)
+    written = transfer.export_jsonl(ctx.store, out)
+    with ctx.store.begin() as conn:
+        ctx.record(
+            conn,
+            "register.export",
+            None,
+            None,
+            {"records": sum(written.values()), "file_sha256": _sha256(out)},
+        )
+    return written
 
 
-def show(store: Store, kind: str, record_id: str) -> dict[str, Any]:
-    """One record with the sources it rests on, its links and the records listed under it."""
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def show(target: ServiceContext | Store, kind: str, record_id: str) -> dict[str, Any]:
+    """One record with the sources it rests on, its links and the records listed under it.
+
+    Showing a record reads its protected fields, so it is an audit entry.
+    """
+    ctx = as_context(target)
     table = table_of(kind)
-    with store.read() as conn:
+    with ctx.store.begin() as conn:
         row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
         if row is None:
             raise NotFound(kind, record_id)
@@ -88,6 +143,7 @@ def show(store: Store, kind: str, record_id: str) -> dict[str, Any]:
             shown.setdefault("related", {})[child_kind] = [
                 transfer.export_form(child_kind, dict(r)) for r in rows
             ]
+        ctx.record(conn, "record.view", kind, record_id)
     return shown
 
 
