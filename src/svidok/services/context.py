@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, true
 
 from svidok.store.register import Store
 
@@ -41,6 +41,18 @@ class ServiceContext:
     store: Store
     actor: Actor
     audit: AuditSink | None = None
+
+    def require(self, operation: str, kind: str | None = None) -> None:
+        """Refuse `operation` (a name from the access policy, e.g. "record.view") unless allowed.
+
+        The access-control work fills this in (roles, grants, compartments, audit of
+        denials); until then every actor may do everything.
+        """
+
+    def visible(self, kind: str, id_column: ColumnElement[str]) -> ColumnElement[bool]:
+        """A WHERE clause keeping only records of `kind` inside the actor's compartments."""
+        del kind, id_column  # the access-control work uses them
+        return true()
 
     def record(
         self,
