@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from svidok.errors import InputError, RecordProblem
+from svidok.errors import ImportFailed, InputError, RecordProblem
 from svidok.names import ENGINE_VERSION, THRESHOLD, compare, score_pairs
 
 app = typer.Typer(help="Compare personal names across scripts and languages.", no_args_is_help=True)
@@ -101,53 +102,71 @@ def score_cmd(
 
 
 def _score_file(input_path: Path, output_path: Path, reject_file: Path | None) -> None:
+    """Stream the input in chunks into a temporary file renamed at the end.
+
+    On a bad line without --reject-file the rest is still checked so that every bad
+    line is reported, the temporary file is removed and nothing is written.
+    """
+    enabled = gc.isenabled()
+    gc.disable()  # a million small dicts and no cycles: the collector only costs time
+    try:
+        _stream(input_path, output_path, reject_file)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> None:
     source = str(input_path)
     try:
         handle = input_path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})") from None
-    good: list[tuple[str, dict[str, Any]]] = []
     problems: list[RecordProblem] = []
     rejected: list[str] = []
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                obj, problem = _check(line, number, source)
-                if problem is not None:
-                    problems.append(problem)
-                    rejected.append(
-                        json.dumps(
-                            {"line": number, "reason": str(problem), "text": line.rstrip("\n")},
-                            ensure_ascii=False,
-                        )
-                    )
-                elif obj is not None:
-                    good.append((line, obj))
-        except UnicodeDecodeError:
-            raise InputError(f"{source}: not UTF-8 text") from None
-    if problems and reject_file is None:
-        from svidok.errors import ImportFailed
-
-        raise ImportFailed(problems)
-    directory = output_path.resolve().parent
-    fd, tmp_name = tempfile.mkstemp(prefix=".names-score-", suffix=".jsonl", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=".names-score-", suffix=".jsonl", dir=output_path.resolve().parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for start in range(0, len(good), _BATCH):
-                chunk = good[start : start + _BATCH]
-                results = score_pairs((obj["a"], obj["b"]) for _, obj in chunk)
-                out.write(
-                    "\n".join(
-                        _output_line(line, obj, score, same)
-                        for (line, obj), (score, same) in zip(chunk, results, strict=True)
-                    )
-                )
-                out.write("\n")
+        with handle, os.fdopen(fd, "w", encoding="utf-8") as out:
+            chunk: list[tuple[str, dict[str, Any]]] = []
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    obj, problem = _check(line, number, source)
+                    if problem is not None:
+                        problems.append(problem)
+                        rejected.append(_reject_line(number, problem, line))
+                    elif obj is not None and (reject_file is not None or not problems):
+                        chunk.append((line, obj))
+                        if len(chunk) >= _BATCH:
+                            _write_chunk(out, chunk)
+                            chunk = []
+            except UnicodeDecodeError:
+                raise InputError(f"{source}: not UTF-8 text") from None
+            if problems and reject_file is None:
+                raise ImportFailed(problems)
+            _write_chunk(out, chunk)
         if reject_file is not None:
             reject_file.write_text("".join(r + "\n" for r in rejected), encoding="utf-8")
         os.replace(tmp_name, output_path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _reject_line(number: int, problem: RecordProblem, line: str) -> str:
+    record = {"line": number, "reason": str(problem), "text": line.rstrip("\n")}
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _write_chunk(out: TextIO, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+    if not chunk:
+        return
+    results = score_pairs((obj["a"], obj["b"]) for _, obj in chunk)
+    out.write(
+        "\n".join(
+            _output_line(line, obj, score, same)
+            for (line, obj), (score, same) in zip(chunk, results, strict=True)
+        )
+    )
+    out.write("\n")

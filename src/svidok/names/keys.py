@@ -203,6 +203,7 @@ def _blocking(parses: tuple[ParseKey, ...]) -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
+@lru_cache(maxsize=500_000)
 def name_keys(raw: str) -> NameKeys:
     """Keys of a raw name (cached; names that clean to the same text share keys)."""
     return _keys_cleaned(clean(raw))
