@@ -22,6 +22,7 @@ from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
 from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
 from svidok.linking.records import LinkRecords, load_records
+from svidok.linking.reports import ReportLinkSettings, suggest_report_links
 from svidok.linking.suspects import SuspectSettings, as_suggestions, suspect_candidates
 from svidok.services.context import ServiceContext, utc_now
 from svidok.services.review import PERSON_REFERENCES
@@ -35,6 +36,7 @@ UPDATE_BATCH = 10_000
 class LinkSettings:
     persons: PersonLinkSettings = field(default_factory=PersonLinkSettings)
     evidence: EvidenceLinkSettings = field(default_factory=EvidenceLinkSettings)
+    reports: ReportLinkSettings = field(default_factory=ReportLinkSettings)
     suspects: SuspectSettings = field(default_factory=SuspectSettings)
 
 
@@ -81,6 +83,12 @@ def link_register(
     with ctx.store.begin() as conn:
         say("writing persons and mention links")
         report.stats.update(_write_persons(conn, records, result, settings.persons, full))
+        say("matching reports to incidents")
+        reports = suggest_report_links(conn, settings.reports)
+        stale = ("source_incident", settings.reports.method) if full else None
+        report.stats["report_links"] = write_suggestions(
+            conn, reports, now=utc_now(), replace_stale=stale
+        ).written
         say("matching evidence to incidents")
         evidence = suggest_evidence_links(conn, settings.evidence)
         stale = ("evidence_incident", settings.evidence.method) if full else None
@@ -105,6 +113,7 @@ def link_register(
                 "settings": {
                     "persons": settings.persons.as_dict(),
                     "evidence": settings.evidence.as_dict(),
+                    "reports": settings.reports.as_dict(),
                     "suspects": settings.suspects.as_dict(),
                 },
                 "model": report.model,
