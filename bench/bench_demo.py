@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -128,7 +129,7 @@ def main() -> None:
             f"{figures['rows_per_s']:,} rows/s, peak RSS {figures['peak_rss_mb']} MB",
             flush=True,
         )
-    command = " ".join([".venv/bin/python", "bench/bench_demo.py", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "bench/bench_demo.py", *sys.argv[1:]])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(results, command, args.note), encoding="utf-8")
     print(f"wrote {args.out}")
