@@ -388,3 +388,4 @@ RECORD_TABLES: dict[str, type[Base]] = {
 
 # The protection layer's tables register on the same metadata.
 from svidok.store import security_models as _security_models  # noqa: E402,F401
+from svidok.store import intake_models as _intake_models  # noqa: E402,F401
