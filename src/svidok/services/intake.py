@@ -1,0 +1,557 @@
+"""Public intake: accept a submission, issue its receipt, take additions, route the queue.
+
+Threat: the state wants to know who reported. A submission stores no network
+address, no browser fingerprint and no account; the source's contact details,
+when given, are sealed to the protection officer's public key in the same
+transaction as the testimony (the server cannot open them) and are refused
+outright when no officer key is registered, so they are never kept in clear.
+
+Receipt: a code (50 random bits, stored as its SHA-256 only) and a passphrase
+(100 random bits, stored as an Argon2id hash only), shown once. Because the
+passphrase is machine-made with 100 bits of entropy, Argon2id runs with light
+parameters (1 pass, 2 MiB): guessing is infeasible at any speed, and intake
+stays fast. After `MAX_ATTEMPTS` wrong passphrases a receipt is locked.
+
+Writes: the testimony (`source`), the people it describes (`mention`), the
+`submission` row and the sealed contact are one transaction with their audit
+entries; each file then goes through the evidence service (hashed at intake,
+encrypted, custody event `intake`). Writes are serialised by `IntakeService`'s
+lock so the audit chain never forks under concurrent requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import Connection, insert, select, update
+
+from svidok.crypto import sealed
+from svidok.domain.values import new_id
+from svidok.domain.vocabulary import LANGUAGES, vocabulary
+from svidok.errors import ConflictError, InputError, NotFound
+from svidok.services.context import ServiceContext, utc_now
+from svidok.services.evidence import EvidenceService
+from svidok.store.models import Base
+
+__all__ = [
+    "URGENT_REASONS",
+    "ContactNotAccepted",
+    "IntakeService",
+    "Perpetrator",
+    "Receipt",
+    "ReceiptRefused",
+    "SubmissionDraft",
+    "Upload",
+    "Victim",
+    "reported_time",
+]
+
+_SOURCE, _MENTION = Base.metadata.tables["source"], Base.metadata.tables["mention"]
+_SUBMISSION = Base.metadata.tables["submission"]
+_ADDITION = Base.metadata.tables["submission_addition"]
+_OPERATOR = Base.metadata.tables["intake_operator"]
+_KEY, _SEALED = Base.metadata.tables["protection_key"], Base.metadata.tables["sealed_identity"]
+
+URGENT_REASONS: dict[str, int] = {"ongoing_detention": 4, "missing_person": 4, "needs_medical_care": 2}
+"""Reasons that make a submission jump the queue, with their weight."""
+PRECISIONS: dict[str, timedelta] = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(days=7),
+}
+OPEN_STATUSES = ("new", "assigned", "updated")
+MAX_ATTEMPTS = 10
+MAX_TEXT = 20_000
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_HASHER = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1)
+_DUMMY_HASH = _HASHER.hash("not a passphrase")
+
+
+class ContactNotAccepted(InputError):
+    """Contact details were given but no protection officer key exists to seal them."""
+
+
+class ReceiptRefused(InputError):
+    """The receipt code and passphrase do not match a submission (or it is locked)."""
+
+
+@dataclass(frozen=True)
+class Victim:
+    name: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Perpetrator:
+    name: str = ""
+    rank: str = ""
+    badge_number: str = ""
+    unit: str = ""
+    uniform: str = ""
+    vehicle: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A received file, spooled to `path` (named by its sanitised original name)."""
+
+    path: Path
+    media_type: str
+
+
+@dataclass
+class SubmissionDraft:
+    """What a source typed into the public form, already parsed into values."""
+
+    language: str
+    what_happened: str
+    author_role: str = "unknown"
+    reported_start: datetime | None = None
+    reported_end: datetime | None = None
+    reported_precision: str | None = None
+    place_text: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    victims: list[Victim] = field(default_factory=list)
+    perpetrators: list[Perpetrator] = field(default_factory=list)
+    injuries: list[str] = field(default_factory=list)
+    urgent: list[str] = field(default_factory=list)
+    contact: str = ""
+    files: list[Upload] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Shown to the source once; only digests of it are stored."""
+
+    submission_id: str
+    code: str
+    passphrase: str
+
+
+def reported_time(
+    day: str, time: str = "", precision: str = "day", tz: str = "Europe/Minsk"
+) -> tuple[datetime | None, datetime | None, str | None]:
+    """(start UTC, end UTC, precision) from a local date, optional time and how exact it is."""
+    if not day.strip():
+        return None, None, None
+    if precision not in PRECISIONS:
+        raise InputError(f"when_precision: must be one of {', '.join(PRECISIONS)}")
+    try:
+        local = datetime.fromisoformat(f"{day.strip()}T{time.strip() or '00:00'}")
+    except ValueError:
+        raise InputError("when_date: not a date of the form YYYY-MM-DD (and time HH:MM)") from None
+    if precision in ("minute", "hour") and not time.strip():
+        precision = "day"
+    if precision == "hour":
+        local = local.replace(minute=0)
+    elif precision in ("day", "week"):
+        local = local.replace(hour=0, minute=0)
+    if precision == "week":
+        local -= timedelta(days=3)
+    start = local.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return start, start + PRECISIONS[precision], precision
+
+
+def _token(chars: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(chars))
+
+
+def _group(token: str) -> str:
+    return "-".join(token[i : i + 5] for i in range(0, len(token), 5))
+
+
+def _normal(value: str) -> str:
+    table = str.maketrans({"o": "0", "i": "1", "l": "1"})
+    return "".join(c for c in value.lower().translate(table) if c in _ALPHABET)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(_normal(code).encode()).hexdigest()
+
+
+def _clip(value: str, limit: int) -> str | None:
+    value = value.strip()
+    return value[:limit] if value else None
+
+
+def _check(draft: SubmissionDraft) -> None:
+    if draft.language not in LANGUAGES:
+        raise InputError(f"language: must be one of {', '.join(LANGUAGES)}")
+    if not draft.what_happened.strip():
+        raise InputError("what_happened: please describe what happened")
+    if len(draft.what_happened) > MAX_TEXT:
+        raise InputError(f"what_happened: at most {MAX_TEXT} characters")
+    vocabulary("source_role").check(draft.author_role)
+    for code in draft.injuries:
+        vocabulary("injury_type").check(code)
+    for reason in draft.urgent:
+        if reason not in URGENT_REASONS:
+            raise InputError(f"urgent: unknown reason {reason!r}; reasons: {', '.join(URGENT_REASONS)}")
+    if (draft.lat is None) != (draft.lon is None):
+        raise InputError("lat, lon: give both, or neither")
+    if draft.lat is not None and draft.lon is not None:
+        if not (-90 <= draft.lat <= 90 and -180 <= draft.lon <= 180):
+            raise InputError("lat, lon: outside the globe")
+
+
+def _mention_rows(source_id: str, draft: SubmissionDraft) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for v in draft.victims:
+        if v.name.strip() or v.description.strip():
+            rows.append(
+                {"role": "victim", "raw_name": _clip(v.name, 300), "description": _clip(v.description, 4000)}
+            )
+    for p in draft.perpetrators:
+        described = "\n".join(
+            f"{label}: {value.strip()}"
+            for label, value in (("uniform", p.uniform), ("vehicle", p.vehicle))
+            if value.strip()
+        )
+        if any(x.strip() for x in (p.name, p.rank, p.badge_number, p.unit, described)):
+            rows.append(
+                {
+                    "role": "perpetrator",
+                    "raw_name": _clip(p.name, 300),
+                    "rank": _clip(p.rank, 100),
+                    "badge_number": _clip(p.badge_number, 40),
+                    "unit_text": _clip(p.unit, 300),
+                    "description": described or None,
+                }
+            )
+    base = {"raw_name": None, "rank": None, "badge_number": None, "unit_text": None, "description": None}
+    return [{**base, **row, "id": new_id("mention"), "source_id": source_id} for row in rows]
+
+
+class IntakeService:
+    """Intake use cases over one register; `evidence` stores files (None: files refused)."""
+
+    def __init__(self, evidence: EvidenceService | None, tz: str = "Europe/Minsk") -> None:
+        self.evidence = evidence
+        self.tz = tz
+        self._write = threading.Lock()
+
+    # -- the public side ---------------------------------------------------------------------------
+
+    def officer_key(self, ctx: ServiceContext) -> tuple[str, bytes] | None:
+        """The active protection officer key (id, public key), if one is registered."""
+        with ctx.store.read() as conn:
+            row = conn.execute(select(_KEY.c.id, _KEY.c.public_key).where(_KEY.c.active)).first()
+        return (str(row[0]), bytes(row[1])) if row else None
+
+    def submit(self, ctx: ServiceContext, draft: SubmissionDraft) -> Receipt:
+        """Store a submission and its files; return the receipt to show once."""
+        ctx.require("submission.create", "submission")
+        _check(draft)
+        if draft.files and self.evidence is None:
+            raise InputError("files: this server does not accept files")
+        sealed_contact = self._seal_contact(ctx, draft.contact)
+        code, passphrase = _token(10), _token(20)
+        secret_hash = _HASHER.hash(passphrase)
+        submission_id, source_id, now = f"sb_{secrets.token_hex(10)}", new_id("source"), utc_now()
+        reasons = sorted(set(draft.urgent))
+        mentions = _mention_rows(source_id, draft)
+        with self._write, ctx.store.begin() as conn:
+            self._insert_source(conn, ctx, source_id, draft, now)
+            if mentions:
+                conn.execute(insert(_MENTION), mentions)
+            conn.execute(
+                insert(_SUBMISSION).values(
+                    id=submission_id,
+                    source_id=source_id,
+                    receipt_digest=_digest(code),
+                    passphrase_hash=secret_hash,
+                    failed_attempts=0,
+                    language=draft.language,
+                    urgency=sum(URGENT_REASONS[r] for r in reasons),
+                    urgent_reasons=reasons,
+                    injuries=sorted(set(draft.injuries)),
+                    status="new",
+                    received_at=now,
+                    updated_at=now,
+                )
+            )
+            details = {
+                "source_id": source_id,
+                "language": draft.language,
+                "urgent": reasons,
+                "mentions": len(mentions),
+                "files": len(draft.files),
+            }
+            ctx.record(conn, "submission.create", "submission", submission_id, details)
+            if sealed_contact is not None:
+                self._insert_sealed(conn, ctx, submission_id, *sealed_contact)
+        self._store_files(ctx, source_id, draft.files)
+        return Receipt(submission_id, _group(code), _group(passphrase))
+
+    def add_information(
+        self, ctx: ServiceContext, code: str, passphrase: str, text: str, files: list[Upload] | None = None
+    ) -> str:
+        """Add text and files to a submission with its receipt; return the submission id."""
+        ctx.require("submission.receipt", "submission")
+        if not text.strip() and not files:
+            raise InputError("text: write something or attach a file")
+        if len(text) > MAX_TEXT:
+            raise InputError(f"text: at most {MAX_TEXT} characters")
+        submission = self._check_receipt(ctx, code, passphrase)
+        source_id, now = new_id("source"), utc_now()
+        draft = SubmissionDraft(language=str(submission["language"]), what_happened=text)
+        with self._write, ctx.store.begin() as conn:
+            self._insert_source(conn, ctx, source_id, draft, now)
+            conn.execute(
+                insert(_ADDITION).values(submission_id=submission["id"], source_id=source_id, received_at=now)
+            )
+            status = "updated" if submission["status"] not in OPEN_STATUSES else submission["status"]
+            conn.execute(
+                update(_SUBMISSION)
+                .where(_SUBMISSION.c.id == submission["id"])
+                .values(status=status, updated_at=now)
+            )
+            ctx.record(
+                conn,
+                "submission.add",
+                "submission",
+                str(submission["id"]),
+                {"source_id": source_id, "files": len(files or [])},
+            )
+        self._store_files(ctx, source_id, files or [])
+        return str(submission["id"])
+
+    def _check_receipt(self, ctx: ServiceContext, code: str, passphrase: str) -> dict[str, Any]:
+        with ctx.store.read() as conn:
+            row = (
+                conn.execute(select(_SUBMISSION).where(_SUBMISSION.c.receipt_digest == _digest(code)))
+                .mappings()
+                .first()
+            )
+        refused = ReceiptRefused("receipt: the code and passphrase do not match a submission")
+        if row is None:
+            try:
+                _HASHER.verify(_DUMMY_HASH, _normal(passphrase) + "!")  # same time as a real check
+            except VerificationError:
+                pass
+            raise refused
+        if row["failed_attempts"] >= MAX_ATTEMPTS:
+            raise refused
+        try:
+            _HASHER.verify(str(row["passphrase_hash"]), _normal(passphrase))
+        except VerificationError:
+            with self._write, ctx.store.begin() as conn:
+                conn.execute(
+                    update(_SUBMISSION)
+                    .where(_SUBMISSION.c.id == row["id"])
+                    .values(failed_attempts=_SUBMISSION.c.failed_attempts + 1)
+                )
+                ctx.record(conn, "submission.receipt_refused", "submission", str(row["id"]))
+            raise refused from None
+        return dict(row)
+
+    def _seal_contact(self, ctx: ServiceContext, contact: str) -> tuple[str, bytes] | None:
+        if not contact.strip():
+            return None
+        if len(contact) > 2000:
+            raise InputError("contact: at most 2000 characters")
+        key = self.officer_key(ctx)
+        if key is None:
+            raise ContactNotAccepted(
+                "contact: this register cannot protect contact details yet (no protection officer key); "
+                "nothing was stored: send your testimony without them and keep your receipt"
+            )
+        return key[0], sealed.seal_payload(key[1], {"contact": contact.strip()})
+
+    def _insert_sealed(
+        self, conn: Connection, ctx: ServiceContext, record_id: str, key_id: str, box: bytes
+    ) -> None:
+        conn.execute(
+            insert(_SEALED).values(
+                kind="submission", record_id=record_id, key_id=key_id, ciphertext=box, created_at=utc_now()
+            )
+        )
+        ctx.record(conn, "identity.seal", "submission", record_id, {"key_id": key_id, "fields": ["contact"]})
+
+    def _insert_source(
+        self, conn: Connection, ctx: ServiceContext, source_id: str, draft: SubmissionDraft, now: datetime
+    ) -> None:
+        del ctx
+        conn.execute(
+            insert(_SOURCE).values(
+                id=source_id,
+                kind="testimony",
+                author_role=draft.author_role,
+                language=draft.language,
+                text=draft.what_happened.strip(),
+                received_at=now,
+                reliability="F",
+                credibility=6,
+                origin="web",
+                reported_start=draft.reported_start,
+                reported_end=draft.reported_end,
+                reported_precision=draft.reported_precision,
+                reported_place_text=_clip(draft.place_text, 300),
+                reported_lat=draft.lat,
+                reported_lon=draft.lon,
+            )
+        )
+
+    def _store_files(self, ctx: ServiceContext, source_id: str, files: list[Upload]) -> None:
+        if not files or self.evidence is None:
+            return
+        with self._write:
+            for upload in files:
+                self.evidence.add(
+                    upload.path, ctx.actor.name, source_id=source_id, media_type=upload.media_type
+                )
+
+    # -- the operators' side -----------------------------------------------------------------------
+
+    def set_languages(self, ctx: ServiceContext, operator: str, languages: list[str]) -> None:
+        """Record the languages an operator reads (routing)."""
+        ctx.require("record.update", "intake_operator")
+        bad = [lang for lang in languages if lang not in LANGUAGES]
+        if bad:
+            raise InputError(f"languages: unknown {', '.join(bad)}; known: {', '.join(LANGUAGES)}")
+        with self._write, ctx.store.begin() as conn:
+            exists = conn.execute(
+                select(_OPERATOR.c.operator).where(_OPERATOR.c.operator == operator)
+            ).first()
+            values = {"languages": sorted(set(languages))}
+            if exists:
+                conn.execute(update(_OPERATOR).where(_OPERATOR.c.operator == operator).values(**values))
+            else:
+                conn.execute(insert(_OPERATOR).values(operator=operator, **values))
+            ctx.record(conn, "intake.languages", "intake_operator", operator, values)
+
+    def languages_of(self, ctx: ServiceContext, operator: str) -> list[str]:
+        with ctx.store.read() as conn:
+            row = conn.execute(select(_OPERATOR.c.languages).where(_OPERATOR.c.operator == operator)).first()
+        return list(row[0]) if row else []
+
+    def queue(
+        self, ctx: ServiceContext, operator: str | None = None, *, everyone: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Open submissions, most urgent first, then oldest; the operator's languages unless `everyone`."""
+        ctx.require("record.view", "submission")
+        s = _SUBMISSION
+        query = select(
+            s.c.id,
+            s.c.language,
+            s.c.urgency,
+            s.c.urgent_reasons,
+            s.c.injuries,
+            s.c.status,
+            s.c.assigned_to,
+            s.c.received_at,
+            s.c.source_id,
+        ).where(s.c.status.in_(OPEN_STATUSES), ctx.visible("submission", s.c.id))
+        if operator and not everyone:
+            query = query.where(s.c.language.in_(self.languages_of(ctx, operator)))
+        query = query.order_by(s.c.urgency.desc(), s.c.received_at, s.c.id).limit(limit)
+        with ctx.store.read() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def take(self, ctx: ServiceContext, submission_id: str, operator: str) -> None:
+        """Assign a submission to an operator (refused if someone else holds it)."""
+        ctx.require("record.update", "submission")
+        with self._write, ctx.store.begin() as conn:
+            row = conn.execute(
+                select(_SUBMISSION.c.status, _SUBMISSION.c.assigned_to).where(
+                    _SUBMISSION.c.id == submission_id
+                )
+            ).first()
+            if row is None:
+                raise NotFound("submission", submission_id)
+            if row[1] not in (None, operator) and row[0] in OPEN_STATUSES:
+                raise ConflictError(f"submission {submission_id} is assigned to {row[1]}")
+            conn.execute(
+                update(_SUBMISSION)
+                .where(_SUBMISSION.c.id == submission_id)
+                .values(status="assigned", assigned_to=operator, updated_at=utc_now())
+            )
+            ctx.record(conn, "submission.take", "submission", submission_id, {"operator": operator})
+
+    def take_next(self, ctx: ServiceContext, operator: str) -> str | None:
+        """Assign the most urgent unassigned submission in the operator's languages."""
+        for item in self.queue(ctx, operator):
+            if item["assigned_to"] is None:
+                self.take(ctx, str(item["id"]), operator)
+                return str(item["id"])
+        return None
+
+    def show(self, ctx: ServiceContext, submission_id: str) -> dict[str, Any]:
+        """A submission with its testimony, additions, mentions and files. Audited (protected reads)."""
+        ctx.require("record.view", "submission")
+        evidence = Base.metadata.tables["evidence"]
+        with ctx.store.begin() as conn:
+            row = (
+                conn.execute(
+                    select(_SUBMISSION).where(
+                        _SUBMISSION.c.id == submission_id, ctx.visible("submission", _SUBMISSION.c.id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFound("submission", submission_id)
+            added = [
+                r[0]
+                for r in conn.execute(
+                    select(_ADDITION.c.source_id)
+                    .where(_ADDITION.c.submission_id == submission_id)
+                    .order_by(_ADDITION.c.id)
+                )
+            ]
+            source_ids = [str(row["source_id"]), *added]
+            sources = [
+                dict(r)
+                for r in conn.execute(
+                    select(_SOURCE)
+                    .where(_SOURCE.c.id.in_(source_ids))
+                    .order_by(_SOURCE.c.received_at, _SOURCE.c.id)
+                ).mappings()
+            ]
+            mentions = [
+                dict(r)
+                for r in conn.execute(
+                    select(_MENTION).where(_MENTION.c.source_id.in_(source_ids)).order_by(_MENTION.c.id)
+                ).mappings()
+            ]
+            files = [
+                dict(r)
+                for r in conn.execute(
+                    select(
+                        evidence.c.id,
+                        evidence.c.media_type,
+                        evidence.c.size_bytes,
+                        evidence.c.sha256,
+                        evidence.c.original_name,
+                        evidence.c.received_at,
+                    )
+                    .where(evidence.c.source_id.in_(source_ids))
+                    .order_by(evidence.c.received_at)
+                ).mappings()
+            ]
+            sealed_n = conn.execute(
+                select(_SEALED.c.id).where(
+                    _SEALED.c.kind == "submission", _SEALED.c.record_id == submission_id
+                )
+            ).all()
+            ctx.record(conn, "record.view", "submission", submission_id, {"sources": source_ids})
+        shown = {k: v for k, v in row.items() if k not in ("receipt_digest", "passphrase_hash")}
+        return {
+            **shown,
+            "sources": sources,
+            "mentions": mentions,
+            "evidence": files,
+            "contact_sealed": bool(sealed_n),
+        }
