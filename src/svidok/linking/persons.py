@@ -40,6 +40,7 @@ FEATURES = (
     fs.Feature("rank", ("different", "same")),
     fs.Feature("badge", ("different", "same")),
     fs.Feature("side", ("officer vs civilian", "same side")),
+    fs.Feature("incident", ("different incidents", "same incident")),
 )
 
 
@@ -51,8 +52,8 @@ class PersonLinkSettings:
     review_threshold: float = 0.60
     name_levels: tuple[float, float, float] = (0.50, 0.75, 0.90)
     max_block: int = 400
-    conflict_below: float = 0.45
-    u_sample_pairs: int = 100_000
+    conflict_below: float = 0.60
+    u_sample_pairs: int = 30_000
     prior: float = 0.001
     em_iterations: int = 40
     seed: int = 20200809
@@ -111,8 +112,13 @@ class _NameCache:
         return best
 
 
-def blocking_keys(keys: NameKeys, unit: str | None) -> set[str]:
-    """Keys under which a record meets its candidates."""
+def blocking_keys(keys: NameKeys, unit: str | None, incident: str | None = None) -> set[str]:
+    """Keys under which a record meets its candidates.
+
+    Besides name keys, a surname meets the same surname in the same incident:
+    a testimony that only says "Козлова" about the evening another source
+    describes with "Оксана Артёмовна Козлова".
+    """
     out: set[str] = set()
     for parse in keys.parses:
         surnames = {s for part in parse.surname for s in part.classes}
@@ -125,6 +131,10 @@ def blocking_keys(keys: NameKeys, unit: str | None) -> set[str]:
             patronymics = {"p" + c for c in parse.patronymic.classes} or {
                 "pi" + i for i in parse.patronymic.initials
             }
+        if incident:
+            out |= {f"{s}|n{incident}" for s in surnames}
+            # "Даша", "Воля": a given name alone meets the full names of its incident
+            out |= {f"{g}|n{incident}" for g in givens if g.startswith("g")}
         for s in surnames:
             if givens:
                 out |= {f"{s}|{g}" for g in givens}
@@ -142,39 +152,58 @@ def record_keys(records: LinkRecords, cache: _NameCache) -> list[set[str]]:
     for index, names in enumerate(records.names):
         keys: set[str] = set()
         for raw in names:
-            keys |= blocking_keys(cache.key(raw), records.unit[index])
+            keys |= blocking_keys(cache.key(raw), records.unit[index], records.incident[index])
         out.append(keys)
     return out
 
 
 def candidate_pairs(
-    records: LinkRecords, keys_of: list[set[str]], max_block: int
+    records: LinkRecords, keys_of: list[set[str]], max_block: int, initial_only: list[bool]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
-    """Pairs of record indices sharing a blocking key, without person–person pairs."""
+    """Pairs of record indices sharing a blocking key, without person–person pairs.
+
+    A key built on a given-name initial ("Kovalev A.") only pairs records where
+    at least one side has no written-out given name: two full names are already
+    paired by their given-name class, and every Aleksandr, Aleksei and Anna
+    Kovalev meeting each other on "A" would multiply the pairs for nothing.
+    """
     key_ids: dict[str, int] = {}
     rec_col: list[int] = []
     key_col: list[int] = []
+    weak_col: list[bool] = []
     for index, keys in enumerate(keys_of):
         for key in keys:
             rec_col.append(index)
             key_col.append(key_ids.setdefault(key, len(key_ids)))
+            weak_col.append("|i" in key)
     con = duck()
     con.register(
-        "k", {"rec": np.asarray(rec_col, dtype=np.int64), "key": np.asarray(key_col, dtype=np.int64)}
+        "k",
+        {
+            "rec": np.asarray(rec_col, dtype=np.int64),
+            "key": np.asarray(key_col, dtype=np.int64),
+            "weak": np.asarray(weak_col, dtype=bool),
+        },
     )
-    person = np.asarray(records.is_person, dtype=bool)
-    con.register("p", {"rec": np.arange(len(records), dtype=np.int64), "person": person})
+    con.register(
+        "p",
+        {
+            "rec": np.arange(len(records), dtype=np.int64),
+            "person": np.asarray(records.is_person, dtype=bool),
+            "initial_only": np.asarray(initial_only, dtype=bool),
+        },
+    )
     oversized = con.execute(
         "SELECT count(*) FROM (SELECT key FROM k GROUP BY key HAVING count(*) > ?)", [max_block]
     ).fetchone()
     found = con.execute(
         """
         WITH ok AS (SELECT key FROM k GROUP BY key HAVING count(*) <= ?),
-             kk AS (SELECT k.rec, k.key FROM k JOIN ok USING (key))
+             kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only
+                    FROM k JOIN ok USING (key) JOIN p USING (rec))
         SELECT DISTINCT a.rec AS l, b.rec AS r
         FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
-        JOIN p pa ON pa.rec = a.rec JOIN p pb ON pb.rec = b.rec
-        WHERE NOT (pa.person AND pb.person)
+        WHERE NOT (a.person AND b.person) AND (NOT a.weak OR a.initial_only OR b.initial_only)
         ORDER BY l, r
         """,
         [max_block],
@@ -213,7 +242,7 @@ def comparison_levels(
     for column, values in ((2, np.asarray(records.sex)), (6, np.asarray(records.side))):
         va, vb = values[left], values[right]
         gammas[:, column] = np.where((va >= 0) & (vb >= 0), (va == vb).astype(np.int8), -1)
-    for column, strings in ((3, records.unit), (4, records.rank), (5, records.badge)):
+    for column, strings in ((3, records.unit), (4, records.rank), (5, records.badge), (7, records.incident)):
         codes = _codes(strings)
         va, vb = codes[left], codes[right]
         gammas[:, column] = np.where((va >= 0) & (vb >= 0), (va == vb).astype(np.int8), -1)
@@ -227,7 +256,8 @@ def score_pairs(
         empty = np.zeros(0, dtype=np.int64)
         gammas0 = np.zeros((0, len(FEATURES)), dtype=np.int8)
         return PairScores(empty, empty, gammas0, np.zeros(0)), fs.initial_model(FEATURES, settings.prior), 0
-    left, right, oversized = candidate_pairs(records, keys_of, settings.max_block)
+    initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
+    left, right, oversized = candidate_pairs(records, keys_of, settings.max_block, initial_only)
     gammas = comparison_levels(records, cache, left, right, settings)
     rng = np.random.default_rng(settings.seed)
     size = min(settings.u_sample_pairs, max(len(records) * 4, 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select, union_all
 
 from svidok.store.register import table_of
 
@@ -33,6 +33,7 @@ class LinkRecords:
     badge: list[str | None] = field(default_factory=list)
     side: list[int] = field(default_factory=list)
     current_person: list[str | None] = field(default_factory=list)
+    incident: list[str | None] = field(default_factory=list)
     pinned: dict[str, str] = field(default_factory=dict)
     rejected: set[tuple[str, str]] = field(default_factory=set)
 
@@ -48,8 +49,10 @@ class LinkRecords:
         badge: str | None,
         side: int,
         current_person: str | None = None,
+        incident: str | None = None,
     ) -> None:
         self.ids.append(record_id)
+        self.incident.append(incident)
         self.current_person.append(current_person)
         self.is_person.append(is_person)
         self.names.append(names)
@@ -80,6 +83,7 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
     mention, person, person_name = table_of("mention"), table_of("person"), table_of("person_name")
     membership, link = table_of("membership"), table_of("link")
     records = LinkRecords()
+    incident_of_source = _source_incidents(conn)
     for row in conn.execute(
         select(
             mention.c.id,
@@ -91,6 +95,7 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
             mention.c.badge_number,
             mention.c.role,
             mention.c.person_id,
+            mention.c.source_id,
         )
         .where(mention.c.raw_name.is_not(None))
         .order_by(mention.c.id),
@@ -108,7 +113,16 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
             row.badge_number,
             side,
             row.person_id,
+            incident_of_source.get(row.source_id),
         )
+    act = table_of("act")
+    victim_of: dict[str, str] = {}
+    for person_id, incident_id in conn.execute(
+        select(act.c.victim_id, func.min(act.c.incident_id))
+        .where(act.c.victim_id.is_not(None))
+        .group_by(act.c.victim_id)
+    ):
+        victim_of[person_id] = incident_id
     extra_names: dict[str, list[str]] = {}
     for person_id, name in conn.execute(select(person_name.c.person_id, person_name.c.name)):
         extra_names.setdefault(person_id, []).append(name)
@@ -137,10 +151,27 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
         names = tuple(dict.fromkeys([row.primary_name, *extra_names.get(row.id, [])]))
         unit, rank, badge = roster.get(row.id, (None, None, None))
         year = int(row.birth_date[:4]) if row.birth_date else None
-        records.add(row.id, True, names, row.sex, year, unit, rank, badge, 1 if row.id in roster else -1)
+        side = 1 if row.id in roster else -1
+        records.add(row.id, True, names, row.sex, year, unit, rank, badge, side, None, victim_of.get(row.id))
     for row in decisions:
         if row.status == "confirmed":
             records.pinned[row.from_id] = row.to_id
         else:
             records.rejected.add((row.from_id, row.to_id))
     return records
+
+
+def _source_incidents(conn: Connection) -> dict[str, str]:
+    """The incident each source is cited for (the first by id when several)."""
+    citation, act = table_of("citation"), table_of("act")
+    direct = select(citation.c.source_id, citation.c.subject_id.label("incident")).where(
+        citation.c.subject_kind == "incident"
+    )
+    via_act = (
+        select(citation.c.source_id, act.c.incident_id.label("incident"))
+        .select_from(citation.join(act, citation.c.subject_id == act.c.id))
+        .where(citation.c.subject_kind == "act")
+    )
+    both = union_all(direct, via_act).subquery()
+    query = select(both.c.source_id, func.min(both.c.incident)).group_by(both.c.source_id)
+    return {row[0]: row[1] for row in conn.execute(query)}
