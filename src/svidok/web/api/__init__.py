@@ -1,0 +1,1 @@
+"""The JSON API under `/api/v1`; its OpenAPI document is `/api/v1/openapi.json`."""
