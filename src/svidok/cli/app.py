@@ -13,6 +13,7 @@ from svidok.cli import linking as linking_cli
 from svidok.cli import names as names_cli
 from svidok.cli import register as register_cli
 from svidok.cli import security as security_cli
+from svidok.cli import serve as serve_cli
 from svidok.cli.context import settings_of
 from svidok.errors import SvidokError
 from svidok.settings import Settings
@@ -51,6 +52,7 @@ app.command("stats")(register_cli.stats)
 app.command("show")(register_cli.show)
 app.command("link")(linking_cli.link)
 app.add_typer(linking_cli.review_app, name="review")
+app.command("serve")(serve_cli.serve)
 
 
 @app.callback()

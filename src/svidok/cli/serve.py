@@ -1,0 +1,62 @@
+"""`svidok serve`: the web application on one unlocked register.
+
+The access log is off (it would record every source's network address) and
+uvicorn's own `Server` header, proxy headers and `X-Forwarded-For` handling
+are off too, so no address reaches a log line or a record.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from svidok.cli.context import settings_of
+from svidok.errors import ConfigError
+from svidok.web.config import WebSettings
+
+
+def operator_tokens(spec: str | None) -> dict[str, tuple[str, str]]:
+    """TEMPORARY: `token=name:role,...` from SVIDOK_OPERATOR_TOKENS, until access sessions land."""
+    tokens: dict[str, tuple[str, str]] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        token, _, who = part.strip().partition("=")
+        name, _, role = who.partition(":")
+        if len(token) < 16 or not name:
+            raise ConfigError("SVIDOK_OPERATOR_TOKENS: use token=name:role, tokens of 16 characters or more")
+        tokens[token] = (name, role or "intake_operator")
+    return tokens
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    tls: Annotated[bool, typer.Option("--tls", help="Send HSTS (served over TLS).")] = False,
+) -> None:
+    """Serve the public submission form, the intake queue and the API (unlocks the register first)."""
+    import uvicorn
+
+    from svidok.cli.security import open_protection
+    from svidok.web import create_app
+
+    settings = settings_of(ctx)
+    protection = open_protection(ctx)
+    web = WebSettings(tls=tls, operator_tokens=operator_tokens(os.environ.get("SVIDOK_OPERATOR_TOKENS")))
+    app = create_app(settings, protection=protection, web=web)
+    typer.echo(f"serving the register in {settings.data_dir} on http://{host}:{port}/ (access log off)")
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            log_level="warning",
+        )
+    finally:
+        protection.close()
