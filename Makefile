@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
-## Build the fictional demo register (encrypted SQLite) and serve it on 127.0.0.1.
+# The demo register holds fictional data only; its passphrase is public on purpose.
+DEMO_PASSPHRASE ?= svidok demo passphrase
+
+## Build the fictional demo register (encrypted SQLite), link it, and show its counts.
 demo: $(STAMP)
-	rm -rf $(DEMO_DIR)
-	$(BIN)/svidok --data-dir $(DEMO_DIR) demo --scale $(DEMO_SCALE) --seed 7
-	$(BIN)/svidok --data-dir $(DEMO_DIR) stats
+	rm -rf $(DEMO_DIR) $(DEMO_DIR)-truth
+	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) demo --scale $(DEMO_SCALE) --seed 7 --no-serve
+	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) link --full
+	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) stats
+	@echo "demo register: $(DEMO_DIR) (passphrase: '$(DEMO_PASSPHRASE)'); ground truth: $(DEMO_DIR)-truth"
 
 ## Install everything and run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP) services
@@ -39,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-truth .pytest_cache .mypy_cache .ruff_cache

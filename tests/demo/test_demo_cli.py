@@ -7,22 +7,27 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from svidok.cli.app import app
+from svidok.crypto.keyring import MasterSecret
 from svidok.errors import ConfigError
+from svidok.services.keys import Protection
 from svidok.settings import Settings
-from svidok.store.register import Store
+
+ENV = {"SVIDOK_PASSPHRASE": "demo test passphrase"}
 
 
 def test_demo_command_fills_the_register_and_writes_ground_truth(tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env=ENV)
     result = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "serving is not available" not in result.output
-    assert (tmp_path / "ground_truth" / "mentions.csv").exists()
-    store = Store.open(Settings(data_dir=tmp_path))
+    truth = tmp_path.with_name(tmp_path.name + "-truth") / "ground_truth"
+    assert (truth / "mentions.csv").exists()
+    assert not (tmp_path / "ground_truth").exists()  # plaintext stays out of the encrypted register
+    protection = Protection.open(Settings(data_dir=tmp_path), MasterSecret(passphrase=ENV["SVIDOK_PASSPHRASE"]))
     try:
-        counts = store.counts()
+        counts = protection.store.counts()
     finally:
-        store.close()
+        protection.close()
     assert counts["incident"] == 25 and counts["mention"] > 200
 
     again = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
@@ -31,13 +36,13 @@ def test_demo_command_fills_the_register_and_writes_ground_truth(tmp_path: Path)
 
 
 def test_without_no_serve_it_says_serving_is_not_available(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "30", "--seed", "3"])
+    result = CliRunner(env=ENV).invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "30", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "serving is not available yet" in result.output
 
 
 def test_same_seed_gives_byte_identical_export(tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env=ENV)
     exports = []
     for name in ("a", "b"):
         data_dir = tmp_path / name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from svidok.demo.generator import DEFAULT_SCALE, DEFAULT_SEED, DemoConfig, generate
-from svidok.store.register import Store
 
 
 def demo(
@@ -25,13 +25,22 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Only generate; do not start the web server.")
     ] = False,
+    truth_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth-dir",
+            help="Where the plaintext ground truth goes (default: beside the data directory, "
+            "DATA_DIR-truth); never inside the encrypted register.",
+        ),
+    ] = None,
 ) -> None:
     """Generate a fictional city under a crackdown into an empty register (demo data only)."""
-    from svidok.cli.app import settings_of  # the root app imports this module
+    from svidok.cli.context import open_service, settings_of
 
     settings = settings_of(ctx)
     console = Console()
-    store = Store.open(settings, create=True)
+    service = open_service(ctx, "admin", create=True)
+    store = service.store
     try:
         columns = (
             TextColumn("[progress.description]{task.description}"),
@@ -43,10 +52,12 @@ def demo(
             task = bar.add_task("testimonies", total=scale)
             result = generate(
                 store,
-                settings.data_dir,
+                truth_dir or settings.data_dir.with_name(settings.data_dir.name + "-truth"),
                 DemoConfig(scale=scale, seed=seed),
                 progress=lambda n: bar.advance(task, n),
             )
+        with store.begin() as conn:
+            service.record(conn, "demo.generate", None, None, {"scale": scale, "seed": seed})
     finally:
         store.close()
     table = Table("record kind", "rows", title=f"Demo register (seed {seed})")

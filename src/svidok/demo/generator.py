@@ -109,13 +109,17 @@ def _check_empty(store: Store) -> None:
 
 
 def generate(
-    store: Store, data_dir: Path, config: DemoConfig, progress: Progress | None = None
+    store: Store, truth_root: Path, config: DemoConfig, progress: Progress | None = None
 ) -> DemoResult:
-    """Fill the empty register `store`; write ground truth under `data_dir/ground_truth`."""
+    """Fill the empty register `store`; write ground truth under `truth_root/ground_truth`.
+
+    The CLI keeps the ground truth outside the encrypted data directory (it is
+    plaintext, fictional, and for benchmarks only).
+    """
     _check_empty(store)
     rng = random.Random(config.seed)
     ids = Ids(config.seed)
-    result = DemoResult(truth_dir=data_dir / "ground_truth")
+    result = DemoResult(truth_dir=truth_root / "ground_truth")
     with Truth(result.truth_dir) as truth:
         pop = Population(rng, ids, truth.identity)
         batch = Batch()

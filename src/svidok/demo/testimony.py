@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from svidok.demo import data
 from svidok.demo.forms import render_name
@@ -163,6 +163,7 @@ class Testimonies:
                 "url": None,
                 "captured_at": None,
                 "capture_tool": None,
+                **self._reported(plan, place),
             },
         )
         self.truth.source(source_id, plan.id)
@@ -171,6 +172,38 @@ class Testimonies:
         if rng.random() < 0.6:
             self._cite(batch, source_id, plan, acts)
         return source_id
+
+    def _reported(self, plan: IncidentPlan, place_text: str) -> dict[str, object]:
+        """When and where the source says it happened: exact, to the hour or to the day; a point,
+        a known place or only words. Times are UTC; the day is the local (UTC+3) day."""
+        rng = self.rng
+        precision = _pick(rng, (("minute", 0.35), ("hour", 0.45), ("day", 0.20)))
+        if precision == "minute":
+            start = plan.start + timedelta(minutes=rng.randint(-10, 20))
+            end: datetime | None = start + timedelta(minutes=rng.choice((15, 30, 60)))
+        elif precision == "hour":
+            start = plan.start.replace(minute=0, second=0, microsecond=0) + timedelta(
+                hours=rng.choice((-1, 0, 0, 1))
+            )
+            end = start + timedelta(hours=rng.choice((1, 2, 3)))
+        else:
+            local_day = (plan.start + UTC_SHIFT).replace(hour=0, minute=0, second=0, microsecond=0)
+            start, end = local_day - UTC_SHIFT, local_day - UTC_SHIFT + timedelta(days=1)
+        where: dict[str, object] = {"reported_place_id": None, "reported_lat": None, "reported_lon": None}
+        roll = rng.random()
+        if roll < 0.4 and plan.place.lat is not None and plan.place.lon is not None:
+            # a phone's location or a pin on a map: within a few hundred metres
+            where["reported_lat"] = round(plan.place.lat + rng.gauss(0, 0.0015), 6)
+            where["reported_lon"] = round(plan.place.lon + rng.gauss(0, 0.0025), 6)
+        elif roll < 0.7:
+            where["reported_place_id"] = plan.place.id
+        return {
+            "reported_start": start.replace(microsecond=0),
+            "reported_end": end.replace(microsecond=0) if end else None,
+            "reported_precision": precision,
+            "reported_place_text": place_text,
+            **where,
+        }
 
     def _officers(
         self,
