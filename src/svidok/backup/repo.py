@@ -1,0 +1,518 @@
+"""The backup repository format: signed config and manifests, age-encrypted packs, pack maps.
+
+One repository lives on one target. Object names and contents:
+
+```
+config.json              signed: repo id, register id, Ed25519 signing key, the repository's
+                         age recipient, the custodians' recipients, chunk and pack sizes
+repokey.age              the repository's age identity, age-encrypted to every custodian
+packs/ab/<pack>.age      age(repository recipient, chunk ‖ chunk ‖ ...)   ~8 MiB of plaintext
+packs/ab/<pack>.map      "SVDKMAP1" ‖ count u32 ‖ count × (chunk id 32 ‖ offset u32 ‖ length u32)
+index/<snapshot>.age     age(repository recipient, JSON: files → chunk ids, audit checkpoint,
+                         the chunk-id key)
+keys/<snapshot>.age      age(repository recipient, JSON: the register's data keys in the clear
+                         and tombstones) — the key backup, with its own retention (KEY-02)
+snapshots/<snapshot>.json  signed manifest: index and keys objects and every pack the snapshot
+                         uses, each with its BLAKE3 hash and size
+locks/<snapshot>.lock    present while a backup writes (prune waits)
+```
+
+Signed documents are JSON `{"signed": body, "signature": base64}`, the
+signature being Ed25519 over `"svidok-backup/1\\n" ‖ kind ‖ "\\n" ‖ canonical
+JSON(body)` (sorted keys, no spaces). The signing key is derived from the
+register's keyring (HKDF of the audit-signing key, info "backup manifest
+signing"), so a restored register keeps signing the same repository. The
+public key is in config.json and printed by `svidok backup create`; pin it with
+`--key` when verifying on another machine.
+
+Chunk ids are keyed BLAKE3 (key = HKDF of the register's blob key, info
+"backup chunk id") of the chunk's plaintext: equal plaintext gives equal ids,
+so a chunk already in the repository is not sent again, and an id says nothing
+about the content to someone without the key. The pack maps are plaintext
+(ids, offsets and lengths only) so that the machine that makes backups, which
+holds no backup-decryption key (BAK-01), can see which chunks the repository
+already has; the maps are authenticated through their hashes in the signed
+manifests.
+
+Why a repository key between the chunks and the custodians: chunks are shared
+by every snapshot, so they cannot be re-encrypted when custodians change; with
+one X25519 stanza per pack (the repository's) instead of one per custodian,
+adding a custodian means re-encrypting `repokey.age` only. The private half of
+the repository key is generated when the repository is created, written
+encrypted to the custodians and forgotten: the server cannot read its backups.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import secrets
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import blake3
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from svidok.backup.targets import ObjectMissing, Target
+from svidok.errors import ConfigError, InputError, SvidokError
+
+pyrage: Any = importlib.import_module("pyrage")  # untyped Rust extension; typed at this boundary
+x25519: Any = pyrage.x25519
+AgeIdentity = Any
+AgeRecipient = Any
+
+__all__ = [
+    "AgeIdentity",
+    "AgeRecipient",
+    "BackupCorrupt",
+    "BackupKeys",
+    "Manifest",
+    "PackRef",
+    "PackWriter",
+    "Repository",
+    "load_identities",
+    "parse_recipient",
+]
+
+FORMAT = "svidok-backup"
+VERSION = 1
+CONFIG = "config.json"
+REPO_KEY = "repokey.age"
+DB_CHUNK = 32 * 1024
+"""Database files: 8 SQLCipher pages of 4 KiB; a changed page costs one 32 KiB chunk."""
+FILE_CHUNK = 1024 * 1024
+"""Evidence blobs and other files (immutable once written): 1 MiB."""
+PACK_SIZE = 8 * 1024 * 1024
+_MAP_MAGIC = b"SVDKMAP1"
+_MAP_ENTRY = struct.Struct(">32sII")
+_SNAPSHOT = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+
+
+class BackupCorrupt(SvidokError):
+    """A repository object is missing, altered or does not authenticate; the message names it."""
+
+    exit_code = 5
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_snapshot_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def is_snapshot_id(text: str) -> bool:
+    return bool(_SNAPSHOT.match(text))
+
+
+def canonical(body: Any) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def b3(data: bytes) -> str:
+    return blake3.blake3(data).hexdigest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode(), validate=True)
+
+
+def snapshot_object(sid: str) -> str:
+    return f"snapshots/{sid}.json"
+
+
+def index_object(sid: str) -> str:
+    return f"index/{sid}.age"
+
+
+def keys_object(sid: str) -> str:
+    return f"keys/{sid}.age"
+
+
+def pack_object(pid: str) -> str:
+    return f"packs/{pid[:2]}/{pid}.age"
+
+
+def map_object(pid: str) -> str:
+    return f"packs/{pid[:2]}/{pid}.map"
+
+
+def lock_object(sid: str) -> str:
+    return f"locks/{sid}.lock"
+
+
+# -- keys ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupKeys:
+    """What the register's keyring gives the backup: the chunk-id MAC key and the signing key."""
+
+    chunk_key: bytes
+    signing: Ed25519PrivateKey
+
+    @property
+    def public_b64(self) -> str:
+        return _b64(self.signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+    def chunk_id(self, data: bytes | memoryview) -> bytes:
+        return blake3.blake3(data, key=self.chunk_key).digest()
+
+
+def public_key_of(b64: str) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_public_bytes(_unb64(b64))
+    except ValueError as exc:
+        raise InputError("not an Ed25519 public key (base64 of 32 bytes)") from exc
+
+
+def parse_recipient(text: str) -> AgeRecipient:
+    try:
+        return x25519.Recipient.from_str(text.strip())
+    except Exception as exc:  # pyrage raises its own RecipientError
+        raise InputError(f"{text.strip()[:12]}...: not an age X25519 recipient (age1...)") from exc
+
+
+def load_identities(path: Path) -> list[AgeIdentity]:
+    """Age identities from a key file (`age-keygen` output or `svidok backup keygen`)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read identity file {path}") from exc
+    identities = []
+    for line in lines:
+        line = line.strip()
+        if line.startswith("AGE-SECRET-KEY-1"):
+            try:
+                identities.append(x25519.Identity.from_str(line))
+            except Exception as exc:
+                raise InputError(f"{path}: a line is not a valid age identity") from exc
+    if not identities:
+        raise InputError(f"{path}: no age identity (AGE-SECRET-KEY-1...) in this file")
+    return identities
+
+
+def new_identity_file(path: Path) -> str:
+    """Write a new age identity (0600, refusing to overwrite); return its public recipient."""
+    import os
+
+    identity = x25519.Identity.generate()
+    recipient = str(identity.to_public())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"# created: {now_utc()}\n# public key: {recipient}\n{identity}\n")
+    return recipient
+
+
+# -- signed documents -----------------------------------------------------------------------------------
+
+
+def _signed_message(kind: str, body: dict[str, Any]) -> bytes:
+    return b"svidok-backup/1\n" + kind.encode() + b"\n" + canonical(body)
+
+
+def sign_document(kind: str, body: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
+    signature = key.sign(_signed_message(kind, body))
+    return json.dumps({"signed": body, "signature": _b64(signature)}, sort_keys=True, indent=1).encode()
+
+
+def open_document(kind: str, name: str, raw: bytes, public: Ed25519PublicKey) -> dict[str, Any]:
+    """The body of a signed document, or `BackupCorrupt` naming the object."""
+    try:
+        doc = json.loads(raw)
+        body = doc["signed"]
+        signature = _unb64(doc["signature"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupCorrupt(f"{name}: not a signed {kind} document (altered or replaced)") from exc
+    try:
+        public.verify(signature, _signed_message(kind, body))
+    except InvalidSignature:
+        raise BackupCorrupt(f"{name}: signature does not verify (manifest altered or replaced)") from None
+    if not isinstance(body, dict):
+        raise BackupCorrupt(f"{name}: signed body is not an object")
+    return body
+
+
+# -- packs -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackRef:
+    """A pack as a manifest lists it: id, BLAKE3 and size of the ciphertext and of the map."""
+
+    pack: str
+    pack_b3: str
+    pack_size: int
+    map_b3: str
+    map_size: int
+
+    def row(self) -> list[Any]:
+        return [self.pack, self.pack_b3, self.pack_size, self.map_b3, self.map_size]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> PackRef:
+        return cls(str(row[0]), str(row[1]), int(row[2]), str(row[3]), int(row[4]))
+
+
+def encode_map(entries: list[tuple[bytes, int, int]]) -> bytes:
+    return _MAP_MAGIC + struct.pack(">I", len(entries)) + b"".join(_MAP_ENTRY.pack(*e) for e in entries)
+
+
+def decode_map(name: str, data: bytes) -> list[tuple[bytes, int, int]]:
+    if data[:8] != _MAP_MAGIC or len(data) < 12:
+        raise BackupCorrupt(f"{name}: not a pack map")
+    (count,) = struct.unpack(">I", data[8:12])
+    if len(data) != 12 + count * _MAP_ENTRY.size:
+        raise BackupCorrupt(f"{name}: pack map has the wrong length")
+    return [_MAP_ENTRY.unpack_from(data, 12 + i * _MAP_ENTRY.size) for i in range(count)]
+
+
+class PackWriter:
+    """Collects new chunks for one repository and writes them as age-encrypted packs."""
+
+    def __init__(self, target: Target, recipient: AgeRecipient, pack_size: int = PACK_SIZE) -> None:
+        self.target = target
+        self.recipient = recipient
+        self.pack_size = pack_size
+        self._buf = bytearray()
+        self._entries: list[tuple[bytes, int, int]] = []
+        self.written: list[PackRef] = []
+        self.bytes_written = 0
+        self.pending: set[bytes] = set()
+        self._located: dict[bytes, PackRef] = {}
+
+    def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
+        self._entries.append((chunk_id, len(self._buf), len(data)))
+        self._buf += data
+        self.pending.add(chunk_id)
+        if len(self._buf) >= self.pack_size:
+            self.flush()
+
+    def flush(self) -> PackRef | None:
+        if not self._entries:
+            return None
+        pid = secrets.token_hex(16)
+        ciphertext = pyrage.encrypt(bytes(self._buf), [self.recipient])
+        mapping = encode_map(self._entries)
+        self.target.put(pack_object(pid), ciphertext)
+        self.target.put(map_object(pid), mapping)
+        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
+        self.written.append(ref)
+        for chunk_id, _off, _len in self._entries:
+            self._located.setdefault(chunk_id, ref)
+        self.bytes_written += len(ciphertext) + len(mapping)
+        self._buf = bytearray()
+        self._entries = []
+        return ref
+
+    def location(self, chunk_id: bytes) -> PackRef:
+        """The pack a chunk added here went into (after `flush`)."""
+        return self._located[chunk_id]
+
+
+# -- manifests and the repository ---------------------------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    snapshot: str
+    body: dict[str, Any]
+
+    @property
+    def packs(self) -> list[PackRef]:
+        return [PackRef.from_row(r) for r in self.body["packs"]]
+
+    @property
+    def created(self) -> str:
+        return str(self.body["created"])
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return dict(self.body.get("stats", {}))
+
+
+@dataclass
+class Repository:
+    """A repository on a target, its config checked against a signing key."""
+
+    target: Target
+    config: dict[str, Any]
+    public: Ed25519PublicKey = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.target.describe()
+
+    @property
+    def recipient(self) -> AgeRecipient:
+        return parse_recipient(str(self.config["repo_recipient"]))
+
+    @property
+    def custodians(self) -> list[str]:
+        return [str(c) for c in self.config["custodians"]]
+
+    # -- creating and opening ----------------------------------------------------------------
+
+    @classmethod
+    def initialise(
+        cls, target: Target, keys: BackupKeys, register_id: str, custodians: list[str]
+    ) -> Repository:
+        """Make a new repository: a fresh repository key, encrypted to the custodians, then forgotten."""
+        if target.exists(CONFIG):
+            raise ConfigError(f"{target.describe()}: a backup repository already exists here")
+        if not custodians:
+            raise InputError("a new backup repository needs at least one --recipient (age1...)")
+        recipients = [parse_recipient(c) for c in custodians]
+        repo_identity = x25519.Identity.generate()
+        body = {
+            "format": FORMAT + "-repo",
+            "version": VERSION,
+            "repo": secrets.token_hex(8),
+            "register": register_id,
+            "created": now_utc(),
+            "signing_key": keys.public_b64,
+            "repo_recipient": str(repo_identity.to_public()),
+            "custodians": sorted({c.strip() for c in custodians}),
+            "chunk_sizes": {"database": DB_CHUNK, "file": FILE_CHUNK},
+            "pack_size": PACK_SIZE,
+        }
+        target.put(REPO_KEY, pyrage.encrypt(str(repo_identity).encode() + b"\n", recipients))
+        target.put(CONFIG, sign_document("config", body, keys.signing))
+        del repo_identity
+        return cls(target, body, keys.signing.public_key())
+
+    @classmethod
+    def open(cls, target: Target, pinned_key: str | None = None) -> Repository:
+        """Open a repository; its config must be signed by `pinned_key` when one is given."""
+        try:
+            raw = target.get(CONFIG)
+        except ObjectMissing:
+            raise ConfigError(f"{target.describe()}: no backup repository here ({CONFIG} missing)") from None
+        try:
+            claimed = json.loads(raw)["signed"]["signing_key"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackupCorrupt(f"{CONFIG}: not a signed repository config") from exc
+        if pinned_key is not None and claimed != pinned_key.strip():
+            raise BackupCorrupt(
+                f"{CONFIG}: signed with key {claimed[:12]}..., not the pinned key "
+                f"{pinned_key.strip()[:12]}... (repository replaced?)"
+            )
+        public = public_key_of(str(claimed))
+        body = open_document("config", CONFIG, raw, public)
+        if body.get("format") != FORMAT + "-repo" or body.get("version") != VERSION:
+            raise BackupCorrupt(f"{CONFIG}: unknown format {body.get('format')!r}")
+        return cls(target, body, public)
+
+    def repo_identity(self, identities: list[AgeIdentity]) -> AgeIdentity:
+        """Open `repokey.age` with a custodian's identity."""
+        data = self.target.get(REPO_KEY)
+        try:
+            text = pyrage.decrypt(data, identities).decode().strip()
+        except Exception as exc:
+            raise InputError(
+                f"{REPO_KEY}: the identity given is not one of this repository's custodians"
+            ) from exc
+        identity = x25519.Identity.from_str(text)
+        if str(identity.to_public()) != self.config["repo_recipient"]:
+            raise BackupCorrupt(f"{REPO_KEY}: the repository key does not match {CONFIG} (replaced?)")
+        return identity
+
+    # -- manifests ---------------------------------------------------------------------------------
+
+    def snapshot_ids(self) -> list[str]:
+        out = []
+        for name in self.target.list("snapshots/"):
+            stem = name.removeprefix("snapshots/").removesuffix(".json")
+            if name.endswith(".json") and is_snapshot_id(stem):
+                out.append(stem)
+        return sorted(out)
+
+    def manifest(self, sid: str) -> Manifest:
+        name = snapshot_object(sid)
+        body = open_document("snapshot", name, self.target.get(name), self.public)
+        if body.get("snapshot") != sid or body.get("repo") != self.config["repo"]:
+            raise BackupCorrupt(f"{name}: manifest belongs to another snapshot or repository (replaced)")
+        return Manifest(sid, body)
+
+    def manifests(self) -> Iterator[tuple[str, Manifest | BackupCorrupt]]:
+        for sid in self.snapshot_ids():
+            try:
+                yield sid, self.manifest(sid)
+            except BackupCorrupt as exc:
+                yield sid, exc
+
+    def write_manifest(self, sid: str, body: dict[str, Any], signing: Ed25519PrivateKey) -> None:
+        self.target.put(snapshot_object(sid), sign_document("snapshot", body, signing))
+
+    # -- objects checked against a manifest ------------------------------------------------------
+
+    def get_checked(self, name: str, expected_b3: str) -> bytes:
+        data = self.target.get(name)
+        if b3(data) != expected_b3:
+            raise BackupCorrupt(f"{name}: content hash differs from the manifest (altered)")
+        return data
+
+    def pack_map(self, ref: PackRef) -> list[tuple[bytes, int, int]]:
+        name = map_object(ref.pack)
+        return decode_map(name, self.get_checked(name, ref.map_b3))
+
+    def known_chunks(self, manifests: list[Manifest]) -> dict[bytes, PackRef]:
+        """Every chunk id the valid manifests reference, with the pack that holds it."""
+        known: dict[bytes, PackRef] = {}
+        seen: set[str] = set()
+        for manifest in manifests:
+            for ref in manifest.packs:
+                if ref.pack in seen:
+                    continue
+                seen.add(ref.pack)
+                try:
+                    entries = self.pack_map(ref)
+                except (BackupCorrupt, ObjectMissing):
+                    continue  # its chunks will be sent again
+                for chunk_id, _off, _len in entries:
+                    known.setdefault(chunk_id, ref)
+        return known
+
+    def decrypt(self, name: str, data: bytes, identity: AgeIdentity) -> bytes:
+        try:
+            return bytes(pyrage.decrypt(data, [identity]))
+        except Exception as exc:
+            raise BackupCorrupt(f"{name}: does not decrypt with the repository key (altered)") from exc
+
+    def read_json(self, name: str, expected_b3: str, identity: AgeIdentity) -> dict[str, Any]:
+        plain = self.decrypt(name, self.get_checked(name, expected_b3), identity)
+        try:
+            out = json.loads(plain)
+        except ValueError as exc:
+            raise BackupCorrupt(f"{name}: not JSON after decryption") from exc
+        if not isinstance(out, dict):
+            raise BackupCorrupt(f"{name}: not a JSON object")
+        return out
+
+    def put_json(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Encrypt `body` to the repository key and store it; return its {object, blake3, size}."""
+        data = pyrage.encrypt(canonical(body), [self.recipient])
+        self.target.put(name, data)
+        return {"object": name, "blake3": b3(data), "size": len(data)}
+
+
+def encode_ids(ids: list[bytes]) -> str:
+    return _b64(b"".join(ids))
+
+
+def decode_ids(text: str) -> list[bytes]:
+    raw = _unb64(text)
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]

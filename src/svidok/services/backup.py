@@ -1,0 +1,845 @@
+"""Backup use cases: create, verify, restore, evacuate, list, prune (BAK-01..03, KEY-02).
+
+`create` reads the register once (a consistent snapshot, see
+`svidok.backup.source`), cuts every file into fixed-size chunks, names each
+chunk by its keyed BLAKE3 and, for every target, packs the chunks that target
+does not hold yet into age-encrypted packs; then it writes the encrypted index
+and key bundle and the signed manifest. `verify` re-reads every object a
+snapshot needs and checks hashes and signatures (with a custodian's identity
+also decrypts every pack and re-computes every chunk id). `restore` rebuilds a
+data directory from a snapshot on a machine that never saw the original,
+under a new passphrase or key file. `evacuate` is create + verify on every
+target, then (on request) destruction of the local keys. Services write the
+audit log: `backup.create`, `backup.evacuate`, `backup.restore`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from svidok.backup.repo import (
+    CONFIG,
+    DB_CHUNK,
+    FILE_CHUNK,
+    AgeIdentity,
+    BackupCorrupt,
+    BackupKeys,
+    Manifest,
+    PackRef,
+    PackWriter,
+    Repository,
+    decode_ids,
+    encode_ids,
+    index_object,
+    keys_object,
+    lock_object,
+    map_object,
+    now_utc,
+    pack_object,
+    parse_recipient,
+)
+from svidok.backup.source import (
+    REGISTER_FILE,
+    SourceFile,
+    blob_files,
+    database_snapshot,
+    export_keys,
+    extra_files,
+    import_keys,
+    read_chunks,
+)
+from svidok.backup.targets import ObjectMissing, Target, TargetError
+from svidok.crypto.keyring import KEYRING_FILE, KEYS_FILE, OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
+from svidok.errors import ConfigError, InputError
+from svidok.evidence.blobs import BlobStore
+from svidok.services.keys import Protection
+from svidok.settings import Settings
+
+__all__ = [
+    "CreateReport",
+    "RestoreReport",
+    "VerifyReport",
+    "backup_keys",
+    "create",
+    "evacuate",
+    "list_snapshots",
+    "prune",
+    "restore",
+    "verify",
+    "wipe_local_keys",
+]
+
+Progress = Callable[[int], None]
+LOCK_MAX_AGE = 6 * 3600
+
+
+def backup_keys(keyring: Keyring) -> BackupKeys:
+    """The chunk-id MAC key and the manifest signing key, derived from the register's keys."""
+    chunk_key = keyring.derive("blob", "backup chunk id")
+    seed = keyring.derive("audit-signing", "backup manifest signing")
+    return BackupKeys(chunk_key, Ed25519PrivateKey.from_private_bytes(seed))
+
+
+# -- create ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TargetResult:
+    target: str
+    new_packs: int = 0
+    bytes_written: int = 0
+    created_repository: bool = False
+    error: str | None = None
+
+
+@dataclass
+class CreateReport:
+    snapshot: str
+    signing_key: str
+    files: int = 0
+    bytes_read: int = 0
+    chunks: int = 0
+    unique_chunks: int = 0
+    seconds: float = 0.0
+    audit_size: int = 0
+    targets: list[TargetResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(t.error is None for t in self.targets)
+
+
+@dataclass
+class _Sink:
+    repo: Repository
+    writer: PackWriter
+    known: dict[bytes, PackRef]
+    result: TargetResult
+
+
+def _open_or_initialise(
+    target: Target, keys: BackupKeys, register_id: str, recipients: list[str]
+) -> tuple[Repository, bool]:
+    if not target.exists(CONFIG):
+        return Repository.initialise(target, keys, register_id, recipients), True
+    repo = Repository.open(target, pinned_key=keys.public_b64)
+    if repo.config["register"] != register_id:
+        raise ConfigError(
+            f"{target.describe()}: this repository belongs to register {repo.config['register']}"
+        )
+    if recipients and sorted({r.strip() for r in recipients}) != repo.custodians:
+        raise ConfigError(
+            f"{target.describe()}: its custodians differ from the --recipient list; "
+            "use a new target for a new set of custodians"
+        )
+    return repo, False
+
+
+def _fail(sink: _Sink, exc: Exception) -> None:
+    sink.result.error = str(exc)
+
+
+def create(
+    p: Protection,
+    settings: Settings,
+    targets: list[Target],
+    actor: str,
+    blobs: BlobStore,
+    *,
+    recipients: Iterable[str] = (),
+    progress: Progress | None = None,
+    action: str = "backup.create",
+) -> CreateReport:
+    """Back up the register to every target in one pass; a failing target does not stop the others."""
+    if not settings.is_embedded:
+        raise ConfigError(
+            "svidok backup reads the embedded register; on PostgreSQL use streaming replication and "
+            "pg_dump for the database (docs/backup.md)"
+        )
+    if not targets:
+        raise InputError("give at least one --to TARGET")
+    started = time.perf_counter()
+    for r in recipients:
+        parse_recipient(r)
+    keys = backup_keys(p.keyring)
+    from svidok.backup.repo import new_snapshot_id
+
+    sid = new_snapshot_id()
+    report = CreateReport(sid, keys.public_b64)
+    sinks: list[_Sink] = []
+    for target in targets:
+        result = TargetResult(target.describe())
+        report.targets.append(result)
+        try:
+            repo, fresh = _open_or_initialise(target, keys, p.keyring.register_id, list(recipients))
+            result.created_repository = fresh
+            valid = [m for _sid, m in repo.manifests() if isinstance(m, Manifest)]
+            known = repo.known_chunks(valid)
+            target.put(lock_object(sid), now_utc().encode())
+            sinks.append(_Sink(repo, PackWriter(target, repo.recipient), known, result))
+        except (TargetError, ConfigError, BackupCorrupt) as exc:
+            result.error = str(exc)
+    if not sinks:
+        report.seconds = time.perf_counter() - started
+        return report
+
+    with p.store.begin() as conn:
+        p.audit.append(
+            conn, actor, action, None, None, {"snapshot": sid, "targets": [s.result.target for s in sinks]}
+        )
+        cp = p.audit.checkpoint(conn)
+    report.audit_size = cp.size
+
+    files: list[dict[str, Any]] = []
+    seen: set[bytes] = set()
+
+    def take(source: SourceFile) -> None:
+        ids: list[bytes] = []
+        size = 0
+        with source.open() as fh:
+            for data in read_chunks(fh, source.chunk_size):
+                cid = keys.chunk_id(data)
+                ids.append(cid)
+                size += len(data)
+                report.chunks += 1
+                if cid not in seen:
+                    seen.add(cid)
+                    for sink in sinks:
+                        if (
+                            sink.result.error is None
+                            and cid not in sink.known
+                            and cid not in sink.writer.pending
+                        ):
+                            try:
+                                sink.writer.add(cid, data)
+                            except TargetError as exc:
+                                _fail(sink, exc)
+                if progress:
+                    progress(len(data))
+        report.bytes_read += size
+        report.files += 1
+        files.append(
+            {
+                "path": source.path,
+                "kind": source.kind,
+                "size": size,
+                "chunk_size": source.chunk_size,
+                "chunks": encode_ids(ids),
+            }
+        )
+
+    with database_snapshot(settings.data_dir / REGISTER_FILE, p.keyring.db_key(), DB_CHUNK) as snap:
+        for source in snap.files:
+            take(source)
+    for source in blob_files(blobs, FILE_CHUNK):
+        take(source)
+    for source in extra_files(settings.data_dir, FILE_CHUNK):
+        take(source)
+    bundle = export_keys(p.keyring)
+    report.unique_chunks = len(seen)
+    index = {
+        "format": "svidok-backup-index",
+        "version": 1,
+        "snapshot": sid,
+        "register": p.keyring.register_id,
+        "created": now_utc(),
+        "chunk_key": _b64(keys.chunk_key),
+        "files": files,
+        "audit": {"size": cp.size, "root": cp.root.hex(), "origin": cp.origin},
+    }
+    for sink in sinks:
+        if sink.result.error is not None:
+            continue
+        try:
+            sink.writer.flush()
+            refs: dict[str, PackRef] = {}
+            for cid in seen:
+                ref = sink.known.get(cid)
+                if ref is None:
+                    ref = sink.writer.location(cid)
+                refs[ref.pack] = ref
+            index_ref = sink.repo.put_json(index_object(sid), index)
+            keys_ref = sink.repo.put_json(keys_object(sid), bundle)
+            body = {
+                "format": "svidok-backup-snapshot",
+                "version": 1,
+                "snapshot": sid,
+                "repo": sink.repo.config["repo"],
+                "register": p.keyring.register_id,
+                "created": now_utc(),
+                "index": index_ref,
+                "keys": keys_ref,
+                "packs": [refs[k].row() for k in sorted(refs)],
+                "stats": {
+                    "files": report.files,
+                    "bytes": report.bytes_read,
+                    "chunks": report.chunks,
+                    "unique_chunks": report.unique_chunks,
+                    "new_packs": len(sink.writer.written),
+                    "new_bytes": sink.writer.bytes_written + index_ref["size"] + keys_ref["size"],
+                    "audit_size": cp.size,
+                },
+            }
+            sink.repo.write_manifest(sid, body, keys.signing)
+            sink.result.new_packs = len(sink.writer.written)
+            sink.result.bytes_written = int(body["stats"]["new_bytes"])
+            sink.repo.target.delete(lock_object(sid))
+        except (TargetError, BackupCorrupt) as exc:
+            _fail(sink, exc)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+# -- verify ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    target: str
+    snapshots: list[str] = field(default_factory=list)
+    packs: int = 0
+    chunks: int = 0
+    bytes_read: int = 0
+    decrypted: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        depth = "decrypted and re-hashed" if self.decrypted else "hashes and signatures checked"
+        head = (
+            f"{self.target}: {len(self.snapshots)} snapshot(s), {self.packs} pack(s), "
+            f"{self.chunks} chunk(s), {self.bytes_read:,} bytes read; {depth}"
+        )
+        if self.ok:
+            return head + ": OK"
+        return head + f": {len(self.problems)} problem(s)\n" + "\n".join(f"  {p}" for p in self.problems)
+
+
+def _short(cid: bytes) -> str:
+    return cid.hex()[:16]
+
+
+def verify(
+    target: Target,
+    *,
+    pinned_key: str | None = None,
+    identities: list[AgeIdentity] | None = None,
+    snapshot: str | None = None,
+) -> VerifyReport:
+    """Re-read every object the snapshots need; name each missing, altered or replaced one."""
+    report = VerifyReport(target.describe(), decrypted=identities is not None)
+    try:
+        repo = Repository.open(target, pinned_key)
+    except (BackupCorrupt, ConfigError) as exc:
+        report.problems.append(str(exc))
+        return report
+    identity = None
+    if identities is not None:
+        try:
+            identity = repo.repo_identity(identities)
+        except (BackupCorrupt, InputError, ObjectMissing) as exc:
+            report.problems.append(str(exc))
+    sids = [snapshot] if snapshot else repo.snapshot_ids()
+    if not sids:
+        report.problems.append("no snapshots in this repository")
+    manifests: list[Manifest] = []
+    for sid in sids:
+        try:
+            manifests.append(repo.manifest(sid))
+            report.snapshots.append(sid)
+        except (BackupCorrupt, ObjectMissing) as exc:
+            report.problems.append(f"snapshot {sid}: {exc}")
+    chunk_key: bytes | None = None
+    needed: dict[str, dict[bytes, list[str]]] = {}
+    for m in manifests:
+        for part in ("index", "keys"):
+            ref = m.body.get(part)
+            if ref is None:
+                continue
+            try:
+                data = repo.get_checked(ref["object"], ref["blake3"])
+                report.bytes_read += len(data)
+                if identity is not None:
+                    body = repo.read_json(ref["object"], ref["blake3"], identity)
+                    if part == "index":
+                        chunk_key = _unb64(body["chunk_key"])
+                        owners: dict[bytes, list[str]] = {}
+                        for f in body["files"]:
+                            for i, cid in enumerate(decode_ids(f["chunks"])):
+                                owners.setdefault(cid, []).append(f"{f['path']} chunk {i}")
+                        needed[m.snapshot] = owners
+            except ObjectMissing as exc:
+                if part == "keys":
+                    continue  # key bundles have their own retention (KEY-02)
+                report.problems.append(f"snapshot {m.snapshot}: {exc}")
+            except BackupCorrupt as exc:
+                report.problems.append(f"snapshot {m.snapshot}: {exc}")
+    refs: dict[str, PackRef] = {}
+    users: dict[str, list[str]] = {}
+    for m in manifests:
+        for ref in m.packs:
+            refs.setdefault(ref.pack, ref)
+            users.setdefault(ref.pack, []).append(m.snapshot)
+    present: dict[str, set[bytes]] = {}
+    for pid in sorted(refs):
+        ref = refs[pid]
+        report.packs += 1
+        who = f"(used by snapshot {', '.join(users[pid][:3])}{' ...' if len(users[pid]) > 3 else ''})"
+        try:
+            entries = repo.pack_map(ref)
+            report.bytes_read += ref.map_size
+        except (BackupCorrupt, ObjectMissing) as exc:
+            report.problems.append(f"pack {pid}: {exc} {who}")
+            continue
+        present[pid] = {e[0] for e in entries}
+        report.chunks += len(entries)
+        listed = ", ".join(_short(e[0]) for e in entries[:4]) + (" ..." if len(entries) > 4 else "")
+        try:
+            data = repo.get_checked(pack_object(pid), ref.pack_b3)
+            report.bytes_read += len(data)
+        except ObjectMissing:
+            report.problems.append(f"pack {pid}: missing; chunks {listed} are lost {who}")
+            continue
+        except BackupCorrupt as exc:
+            report.problems.append(f"pack {pid}: {exc}; chunks {listed} {who}")
+            continue
+        if identity is not None and chunk_key is not None:
+            try:
+                plain = repo.decrypt(pack_object(pid), data, identity)
+            except BackupCorrupt as exc:
+                report.problems.append(f"pack {pid}: {exc}")
+                continue
+            keys = BackupKeys(chunk_key, Ed25519PrivateKey.generate())
+            view = memoryview(plain)
+            for cid, off, length in entries:
+                if off + length > len(plain) or keys.chunk_id(view[off : off + length]) != cid:
+                    report.problems.append(f"pack {pid}: chunk {_short(cid)} does not match its id")
+    if identity is not None:
+        for m in manifests:
+            if not all(ref.pack in present for ref in m.packs):
+                continue  # an unreadable pack map is reported above
+            in_packs: set[bytes] = set()
+            for ref in m.packs:
+                in_packs |= present[ref.pack]
+            for cid, where in needed.get(m.snapshot, {}).items():
+                if cid not in in_packs:
+                    report.problems.append(
+                        f"snapshot {m.snapshot}: chunk {_short(cid)} ({where[0]}) "
+                        "is in none of its packs (missing)"
+                    )
+    return report
+
+
+def _unb64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text.encode(), validate=True)
+
+
+# -- restore -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RestoreReport:
+    snapshot: str
+    data_dir: Path
+    files: int = 0
+    bytes_written: int = 0
+    keys_from: str = ""
+    audit_size: int = 0
+    audit_ok: bool = False
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _destination(new_dir: Path, path: str) -> Path:
+    if path.startswith("blobs/"):
+        digest = path.removeprefix("blobs/")
+        return new_dir / "blobs" / digest[:2] / digest[2:4] / digest
+    if path.startswith("files/"):
+        return new_dir / path.removeprefix("files/")
+    if path.startswith(REGISTER_FILE) and "/" not in path:
+        return new_dir / path
+    raise BackupCorrupt(f"index: unexpected file name {path!r}")
+
+
+def restore(
+    target: Target,
+    identities: list[AgeIdentity],
+    new_dir: Path,
+    secret: MasterSecret,
+    *,
+    snapshot: str | None = None,
+    pinned_key: str | None = None,
+    keys_from: str | None = None,
+    params: Argon2Params = OWASP_ARGON2,
+    actor: str = "restore",
+    progress: Progress | None = None,
+) -> RestoreReport:
+    """Rebuild a data directory from a snapshot, under a new master secret; check its audit log."""
+    started = time.perf_counter()
+    if new_dir.exists() and any(new_dir.iterdir()):
+        raise ConfigError(f"{new_dir} is not empty; restore into a new directory")
+    repo = Repository.open(target, pinned_key)
+    identity = repo.repo_identity(identities)
+    sids = repo.snapshot_ids()
+    if not sids:
+        raise ConfigError(f"{target.describe()}: no snapshots to restore")
+    sid = snapshot or sids[-1]
+    if sid not in sids:
+        raise InputError(f"{target.describe()}: no snapshot {sid}")
+    manifest = repo.manifest(sid)
+    index = repo.read_json(manifest.body["index"]["object"], manifest.body["index"]["blake3"], identity)
+    bundle, used_keys = _key_bundle(repo, manifest, identity, keys_from)
+    chunk_key = _unb64(index["chunk_key"])
+    checker = BackupKeys(chunk_key, Ed25519PrivateKey.generate())
+    where: dict[bytes, tuple[PackRef, int, int]] = {}
+    for ref in manifest.packs:
+        for cid, off, length in repo.pack_map(ref):
+            where.setdefault(cid, (ref, off, length))
+    report = RestoreReport(sid, new_dir, keys_from=used_keys)
+    cache: OrderedDict[str, bytes] = OrderedDict()
+
+    def chunk(cid: bytes, path: str, i: int) -> memoryview:
+        if cid not in where:
+            raise BackupCorrupt(f"snapshot {sid}: chunk {_short(cid)} of {path} (chunk {i}) is in no pack")
+        ref, off, length = where[cid]
+        plain = cache.get(ref.pack)
+        if plain is None:
+            data = repo.get_checked(pack_object(ref.pack), ref.pack_b3)
+            plain = repo.decrypt(pack_object(ref.pack), data, identity)
+            cache[ref.pack] = plain
+            if len(cache) > 8:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(ref.pack)
+        view = memoryview(plain)[off : off + length]
+        if checker.chunk_id(view) != cid:
+            raise BackupCorrupt(f"pack {ref.pack}: chunk {_short(cid)} of {path} does not match its id")
+        return view
+
+    new_dir.mkdir(parents=True, exist_ok=True)
+    for f in index["files"]:
+        dest = _destination(new_dir, f["path"])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        written = 0
+        with part.open("wb") as out:
+            for i, cid in enumerate(decode_ids(f["chunks"])):
+                view = chunk(cid, f["path"], i)
+                out.write(view)
+                written += len(view)
+                if progress:
+                    progress(len(view))
+            out.flush()
+            os.fsync(out.fileno())
+        if written != f["size"]:
+            raise BackupCorrupt(
+                f"snapshot {sid}: {f['path']} restored {written} bytes, index says {f['size']}"
+            )
+        part.replace(dest)
+        if f["kind"] == "blob":
+            os.chmod(dest, 0o444)
+        report.files += 1
+        report.bytes_written += written
+    cache.clear()
+    import_keys(new_dir, bundle, secret, params)
+    settings = Settings(data_dir=new_dir)
+    p = Protection.open(settings, secret)
+    try:
+        with p.store.read() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            audit = index["audit"]
+            root = p.audit.root(conn, int(audit["size"]))
+            log = p.audit.verify(conn)
+        if root.hex() != audit["root"]:
+            raise BackupCorrupt(
+                f"snapshot {sid}: the restored audit log's first {audit['size']} entries do not give the "
+                "root recorded at backup time"
+            )
+        report.audit_ok = log.ok
+        report.audit_size = log.entries
+        if log.ok:
+            with p.store.begin() as conn:
+                p.audit.append(
+                    conn,
+                    actor,
+                    "backup.restore",
+                    None,
+                    None,
+                    {"snapshot": sid, "repo": repo.config["repo"], "keys_from": used_keys},
+                )
+                p.audit.checkpoint(conn)
+        report.counts = p.store.counts()
+    finally:
+        p.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _key_bundle(
+    repo: Repository, manifest: Manifest, identity: AgeIdentity, keys_from: str | None
+) -> tuple[dict[str, Any], str]:
+    """The snapshot's own key bundle, the one named, or else the newest one still kept (KEY-02)."""
+    candidates = [keys_from] if keys_from else [manifest.snapshot, *reversed(repo.snapshot_ids())]
+    for sid in candidates:
+        m = manifest if sid == manifest.snapshot else repo.manifest(sid)
+        ref = m.body.get("keys")
+        if ref is None:
+            continue
+        try:
+            bundle = repo.read_json(ref["object"], ref["blake3"], identity)
+        except ObjectMissing:
+            continue
+        if bundle.get("keyring", {}).get("register") != manifest.body["register"]:
+            raise BackupCorrupt(f"{keys_object(sid)}: key bundle of another register")
+        return bundle, sid
+    raise ConfigError(f"{repo.name}: no key bundle left for snapshot {manifest.snapshot} (pruned?)")
+
+
+# -- list and prune ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SnapshotRow:
+    snapshot: str
+    created: str
+    files: int
+    bytes: int
+    new_bytes: int
+    has_keys: bool
+    problem: str | None = None
+
+
+def list_snapshots(target: Target, pinned_key: str | None = None) -> list[SnapshotRow]:
+    repo = Repository.open(target, pinned_key)
+    keys = set(target.list("keys/"))
+    rows = []
+    for sid, m in repo.manifests():
+        if isinstance(m, Manifest):
+            s = m.stats
+            rows.append(
+                SnapshotRow(
+                    sid,
+                    m.created,
+                    int(s.get("files", 0)),
+                    int(s.get("bytes", 0)),
+                    int(s.get("new_bytes", 0)),
+                    keys_object(sid) in keys,
+                )
+            )
+        else:
+            rows.append(SnapshotRow(sid, "?", 0, 0, 0, keys_object(sid) in keys, str(m)))
+    return rows
+
+
+def select_keep(
+    created: dict[str, datetime], *, last: int = 0, daily: int = 0, weekly: int = 0, monthly: int = 0
+) -> set[str]:
+    """Which snapshots a retention policy keeps (restic's rules: newest per period, newest first)."""
+    order = sorted(created, key=lambda s: created[s], reverse=True)
+    keep = set(order[:last])
+    for count, bucket in (
+        (daily, lambda d: d.strftime("%Y-%m-%d")),
+        (weekly, lambda d: "{}-{:02d}".format(*d.isocalendar()[:2])),
+        (monthly, lambda d: d.strftime("%Y-%m")),
+    ):
+        seen: set[str] = set()
+        for sid in order:
+            if len(seen) >= count:
+                break
+            b = bucket(created[sid])
+            if b not in seen:
+                seen.add(b)
+                keep.add(sid)
+    return keep
+
+
+@dataclass
+class PrunePlan:
+    target: str
+    keep: list[str]
+    remove: list[str]
+    remove_keys: list[str]
+    remove_packs: list[str]
+    skipped: list[str]
+    freed_bytes: int = 0
+    done: bool = False
+
+
+def prune(
+    target: Target,
+    *,
+    keep_last: int = 0,
+    keep_daily: int = 0,
+    keep_weekly: int = 0,
+    keep_monthly: int = 0,
+    keep_keys: int | None = None,
+    pinned_key: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+) -> PrunePlan:
+    """Forget snapshots outside the policy and delete packs no kept snapshot uses."""
+    if not (keep_last or keep_daily or keep_weekly or keep_monthly):
+        raise InputError("give a retention policy (--keep-last, --keep-daily, --keep-weekly, --keep-monthly)")
+    repo = Repository.open(target, pinned_key)
+    now = time.time()
+    for name in target.list("locks/"):
+        try:
+            since = datetime.strptime(target.get(name).decode(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except (ValueError, ObjectMissing):
+            continue
+        if now - since.timestamp() < LOCK_MAX_AGE and not force:
+            raise ConfigError(
+                f"{target.describe()}: a backup is running ({name}); prune later or use --force"
+            )
+    valid: dict[str, Manifest] = {}
+    skipped = []
+    for sid, m in repo.manifests():
+        if isinstance(m, Manifest):
+            valid[sid] = m
+        else:
+            skipped.append(f"{sid}: {m}")
+    created = {s: datetime.strptime(m.created, "%Y-%m-%dT%H:%M:%SZ") for s, m in valid.items()}
+    keep = select_keep(created, last=keep_last, daily=keep_daily, weekly=keep_weekly, monthly=keep_monthly)
+    remove = sorted(set(valid) - keep)
+    kept_newest = sorted(keep, key=lambda s: created[s], reverse=True)
+    existing_keys = set(target.list("keys/"))
+    remove_keys = [keys_object(s) for s in remove if keys_object(s) in existing_keys]
+    if keep_keys is not None:
+        remove_keys += [keys_object(s) for s in kept_newest[keep_keys:] if keys_object(s) in existing_keys]
+    used = {ref.pack for s in keep for ref in valid[s].packs}
+    sizes = {}
+    for name in target.list("packs/"):
+        if name.endswith(".age"):
+            sizes[name.rsplit("/", 1)[1].removesuffix(".age")] = name
+    remove_packs = sorted(pid for pid in sizes if pid not in used)
+    if skipped and not force:
+        remove_packs = []  # an unreadable manifest might need them: fix or forget it first
+    freed = sum(ref.pack_size for s in remove for ref in valid[s].packs if ref.pack in set(remove_packs))
+    plan = PrunePlan(target.describe(), sorted(keep), remove, remove_keys, remove_packs, skipped, freed)
+    if dry_run:
+        return plan
+    for sid in remove:
+        target.delete(f"snapshots/{sid}.json")
+        target.delete(index_object(sid))
+    for name in remove_keys:
+        target.delete(name)
+    for pid in remove_packs:
+        target.delete(pack_object(pid))
+        target.delete(map_object(pid))
+    plan.done = True
+    return plan
+
+
+# -- evacuate ----------------------------------------------------------------------------------------------
+
+
+def wipe_local_keys(data_dir: Path) -> list[Path]:
+    """Overwrite and delete keyring.json and keys.db (and their side files); return what was wiped."""
+    wiped = []
+    names = [
+        KEYRING_FILE,
+        KEYRING_FILE + ".new",
+        KEYRING_FILE + ".tmp",
+        KEYS_FILE,
+        KEYS_FILE + "-journal",
+        KEYS_FILE + "-wal",
+        KEYS_FILE + "-shm",
+    ]
+    for name in names:
+        path = data_dir / name
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        with path.open("r+b") as fh:
+            fh.write(os.urandom(size))
+            fh.flush()
+            os.fsync(fh.fileno())
+        path.unlink()
+        wiped.append(path)
+    dir_fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return wiped
+
+
+@dataclass
+class EvacuationReport:
+    dry_run: bool
+    targets: list[str]
+    plan: list[str] = field(default_factory=list)
+    backup: CreateReport | None = None
+    verified: list[VerifyReport] = field(default_factory=list)
+    wiped: list[Path] = field(default_factory=list)
+
+
+def evacuate(
+    p: Protection,
+    settings: Settings,
+    targets: list[Target],
+    actor: str,
+    blobs: BlobStore,
+    *,
+    recipients: Iterable[str] = (),
+    wipe_local: bool = False,
+    dry_run: bool = False,
+) -> EvacuationReport:
+    """A full backup to every target, verified by re-reading it; then, if asked, destroy the local keys."""
+    names = [t.describe() for t in targets]
+    report = EvacuationReport(dry_run, names)
+    if dry_run:
+        db = settings.data_dir / REGISTER_FILE
+        size = sum(f.stat().st_size for f in (db, db.with_name(db.name + "-wal")) if f.is_file())
+        blob_count = sum(1 for _ in blobs.digests())
+        for t in targets:
+            state = "existing repository" if t.exists(CONFIG) else "new repository"
+            report.plan.append(f"back up to {t.describe()} ({state})")
+        report.plan.append(
+            f"read the register ({size:,} bytes of SQLCipher pages) and {blob_count} evidence blob(s)"
+        )
+        report.plan.append("verify every target by re-reading every pack of the new snapshot")
+        if wipe_local:
+            for name in (KEYRING_FILE, KEYS_FILE):
+                if (settings.data_dir / name).is_file():
+                    report.plan.append(f"overwrite and delete {settings.data_dir / name}")
+            report.plan.append(
+                "leave only ciphertext: register.db (SQLCipher), blobs (AEAD), no key to open them"
+            )
+        return report
+    report.backup = create(
+        p, settings, targets, actor, blobs, recipients=recipients, action="backup.evacuate"
+    )
+    failed = [t for t in report.backup.targets if t.error]
+    for t in targets:
+        if any(f.target == t.describe() for f in failed):
+            continue
+        report.verified.append(
+            verify(t, pinned_key=report.backup.signing_key, snapshot=report.backup.snapshot)
+        )
+    if failed or not all(v.ok for v in report.verified):
+        return report
+    if wipe_local:
+        p.close()
+        report.wiped = wipe_local_keys(settings.data_dir)
+    return report
