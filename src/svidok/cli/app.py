@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from svidok.cli import backup as backup_cli
 from svidok.cli import demo as demo_cli
 from svidok.cli import linking as linking_cli
 from svidok.cli import names as names_cli
@@ -52,6 +53,9 @@ app.command("stats")(register_cli.stats)
 app.command("show")(register_cli.show)
 app.command("link")(linking_cli.link)
 app.add_typer(linking_cli.review_app, name="review")
+app.add_typer(backup_cli.backup_app, name="backup")
+app.command("restore")(backup_cli.restore)
+app.command("evacuate")(backup_cli.evacuate)
 app.command("serve")(serve_cli.serve)
 
 
