@@ -390,3 +390,4 @@ RECORD_TABLES: dict[str, type[Base]] = {
 from svidok.store import security_models as _security_models  # noqa: E402,F401
 from svidok.store import intake_models as _intake_models  # noqa: E402,F401
 from svidok.store import access_models as _access_models  # noqa: E402,F401
+from svidok.store import search_models as _search_models  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""What the register produces: search, statistics, estimates, exports, evidence packages."""

@@ -1,0 +1,223 @@
+"""Keeping the search index: dialect structures, full rebuild, incremental refresh.
+
+SQLite: an external-content FTS5 table `search_fts(terms, names)` over
+`search_doc` (rowid = `search_doc.n`), kept in step by triggers. PostgreSQL: a
+GIN index on `to_tsvector('simple', terms || ' ' || names)` (the stems are made
+in Python, so the 'simple' configuration only splits them) and, when the
+`pg_trgm` extension can be made, a trigram GIN index on `label` for fuzzy
+matching. `ensure` makes whatever is missing; it is idempotent and cheap.
+
+`rebuild(store)` re-indexes everything; `refresh(store, kind, ids)` re-indexes
+the documents a change to records of `kind` affects (a changed act changes its
+incident's facets and those of the testimonies cited for it). Import and intake
+call `refresh` after their commit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy.exc import DBAPIError
+
+from svidok.reports.documents import KINDS, Doc, documents
+from svidok.store.models import Base
+from svidok.store.register import Store, table_of
+
+__all__ = ["DOC", "FACET", "drop_structures", "ensure", "rebuild", "refresh", "trigram_schema"]
+
+DOC = Base.metadata.tables["search_doc"]
+FACET = Base.metadata.tables["search_facet"]
+CHUNK = 2_000
+
+_FTS_DELETE = (
+    "INSERT INTO search_fts(search_fts, rowid, terms, names) VALUES ('delete', old.n, old.terms, old.names);"
+)
+_SQLITE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(terms, names, content='search_doc', "
+    "content_rowid='n', tokenize='unicode61 remove_diacritics 0', detail='full')",
+    "CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN "
+    "INSERT INTO search_fts(rowid, terms, names) VALUES (new.n, new.terms, new.names); END",
+    f"CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN {_FTS_DELETE} END",
+    "CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE ON search_doc BEGIN "
+    f"{_FTS_DELETE} "
+    "INSERT INTO search_fts(rowid, terms, names) VALUES (new.n, new.terms, new.names); END",
+)
+_SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS search_doc_ai",
+    "DROP TRIGGER IF EXISTS search_doc_ad",
+    "DROP TRIGGER IF EXISTS search_doc_au",
+    "DROP TABLE IF EXISTS search_fts",
+)
+PG_VECTOR = "to_tsvector('simple'::regconfig, search_doc.terms || ' ' || search_doc.names)"
+_PG_TSV = f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin ({PG_VECTOR})"
+_PG_TRGM = (
+    "CREATE INDEX IF NOT EXISTS ix_search_doc_label_trgm ON search_doc "
+    "USING gin (label {schema}.gin_trgm_ops)"
+)
+_PG_DROP = ("DROP INDEX IF EXISTS ix_search_doc_tsv", "DROP INDEX IF EXISTS ix_search_doc_label_trgm")
+_ensured: set[int] = set()
+
+Progress = Callable[[str, int], None]
+
+
+def trigram_schema(conn: Connection) -> str | None:
+    """The schema holding pg_trgm, or None when it is not installed."""
+    row = conn.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    ).first()
+    return str(row[0]) if row else None
+
+
+def _ensure_pg(conn: Connection) -> None:
+    conn.exec_driver_sql(_PG_TSV)
+    schema = trigram_schema(conn)
+    if schema is None:
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        except DBAPIError:
+            return  # no right to create extensions: search works without fuzzy labels
+        schema = trigram_schema(conn)
+    if schema:
+        conn.exec_driver_sql(_PG_TRGM.format(schema=f'"{schema}"'))
+
+
+def ensure(conn: Connection) -> None:
+    """Make the dialect's full-text structures if they are missing (in the caller's transaction)."""
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE:
+            conn.exec_driver_sql(statement)
+    else:
+        _ensure_pg(conn)
+
+
+def ensure_once(store: Store) -> None:
+    """`ensure` once per engine and process."""
+    if id(store.engine) in _ensured:
+        return
+    with store.begin() as conn:
+        ensure(conn)
+    _ensured.add(id(store.engine))
+
+
+def drop_structures(conn: Connection) -> None:
+    """Remove the dialect structures (before a bulk rebuild; tests that compare schemas)."""
+    for statement in _SQLITE_DROP if conn.dialect.name == "sqlite" else _PG_DROP:
+        conn.exec_driver_sql(statement)
+    engine: Engine = conn.engine
+    _ensured.discard(id(engine))
+
+
+def _write(conn: Connection, docs: Iterable[Doc], next_n: int) -> tuple[int, int]:
+    """Insert documents and their facets in chunks; return (documents written, next n)."""
+    written = 0
+    rows: list[dict[str, Any]] = []
+    facets: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if rows:
+            conn.execute(DOC.insert(), rows)
+        if facets:
+            conn.execute(FACET.insert(), facets)
+        rows.clear()
+        facets.clear()
+
+    for doc in docs:
+        doc.row["n"] = next_n
+        rows.append(doc.row)
+        facets.extend({"facet": "violation", "value": v, "doc_n": next_n} for v in sorted(doc.violations))
+        facets.extend({"facet": "unit", "value": u, "doc_n": next_n} for u in sorted(doc.units))
+        next_n += 1
+        written += 1
+        if len(rows) >= CHUNK:
+            flush()
+    flush()
+    return written, next_n
+
+
+def _next_n(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(DOC.c.n), 0))).scalar_one()) + 1
+
+
+def rebuild(store: Store, progress: Progress | None = None) -> dict[str, Any]:
+    """Re-index the whole register; return documents per kind and seconds taken."""
+    started = time.perf_counter()
+    counts: dict[str, int] = {}
+    with store.begin() as conn:
+        drop_structures(conn)
+        conn.execute(delete(FACET))
+        conn.execute(delete(DOC))
+        next_n = 1
+        for kind in KINDS:
+            counts[kind], next_n = _write(conn, documents(conn, kind), next_n)
+            if progress:
+                progress(kind, counts[kind])
+        if conn.dialect.name == "sqlite":
+            ensure(conn)
+            conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        else:
+            ensure(conn)
+    _ensured.add(id(store.engine))
+    if store.dialect == "postgresql":
+        with store.read() as conn:
+            conn.exec_driver_sql("ANALYZE search_doc")
+            conn.exec_driver_sql("ANALYZE search_facet")
+    return {"documents": counts, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def affected(conn: Connection, kind: str, ids: list[str]) -> dict[str, set[str]]:
+    """The search documents (kind → ids) that a change to records `ids` of `kind` affects."""
+    out: dict[str, set[str]] = {k: set() for k in KINDS}
+    if kind in KINDS:
+        out[kind] |= set(ids)
+    incidents: set[str] = set()
+    if kind == "incident":
+        incidents |= set(ids)
+    elif kind == "act":
+        act = table_of("act")
+        incidents |= {r[0] for r in conn.execute(select(act.c.incident_id).where(act.c.id.in_(ids)))}
+    elif kind == "involvement":
+        act, inv = table_of("act"), table_of("involvement")
+        query = select(act.c.incident_id).join(inv, inv.c.act_id == act.c.id).where(inv.c.id.in_(ids))
+        incidents |= {r[0] for r in conn.execute(query)}
+    elif kind in ("citation", "mention"):
+        table = table_of(kind)
+        out["source"] |= {r[0] for r in conn.execute(select(table.c.source_id).where(table.c.id.in_(ids)))}
+    elif kind == "person_name":
+        pname = table_of("person_name")
+        out["person"] |= {r[0] for r in conn.execute(select(pname.c.person_id).where(pname.c.id.in_(ids)))}
+    if incidents:
+        out["incident"] |= incidents
+        citation = table_of("citation")
+        query = select(citation.c.source_id).where(
+            citation.c.subject_kind == "incident", citation.c.subject_id.in_(sorted(incidents))
+        )
+        out["source"] |= {r[0] for r in conn.execute(query)}
+    return {k: v for k, v in out.items() if v}
+
+
+def refresh(store: Store, kind: str, ids: Iterable[str]) -> int:
+    """Re-index what a change to records `ids` of `kind` affects; return documents written.
+
+    Call after the change commits (import, intake, edits, linking merges). Deleted
+    records simply lose their document.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return 0
+    ensure_once(store)
+    written = 0
+    with store.begin() as conn:
+        for doc_kind, doc_ids in affected(conn, kind, wanted).items():
+            for start in range(0, len(doc_ids), CHUNK):
+                chunk = sorted(doc_ids)[start : start + CHUNK]
+                old = select(DOC.c.n).where(DOC.c.id.in_(chunk))
+                conn.execute(delete(FACET).where(FACET.c.doc_n.in_(old)))
+                conn.execute(delete(DOC).where(DOC.c.id.in_(chunk)))
+                done, _ = _write(conn, documents(conn, doc_kind, chunk), _next_n(conn))
+                written += done
+    return written
