@@ -37,3 +37,9 @@ class WebSettings:
     """Send HSTS on every response (set when served over TLS, directly or behind a proxy)."""
     operator_tokens: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     """TEMPORARY guard until access sessions land: token -> (user name, role)."""
+
+    @property
+    def max_file_mb(self) -> str:
+        """The file size limit in MB, as shown in messages."""
+        mb = self.max_file_bytes / (1024 * 1024)
+        return f"{mb:.0f}" if mb >= 10 else f"{mb:.2g}"

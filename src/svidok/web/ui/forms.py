@@ -145,7 +145,7 @@ def _files(
                     tr.gettext(
                         "{name}: the file is larger than {mb} MB.",
                         name=got.name,
-                        mb=web.max_file_bytes // (1024 * 1024),
+                        mb=web.max_file_mb,
                     )
                 )
             else:

@@ -32,7 +32,7 @@ def _form_context(state: WebState, values: dict[str, object], errors: dict[str, 
         "perpetrators": range(1, forms.PERPETRATORS + 1),
         "contact_open": state.intake.officer_key(state.context()) is not None,
         "max_files": web.max_files,
-        "max_mb": web.max_file_bytes // (1024 * 1024),
+        "max_mb": web.max_file_mb,
     }
 
 
