@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select,
 from svidok.domain.values import new_id
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
+from svidok.linking.missing import MissingLinkSettings, suggest_missing_links
 from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
 from svidok.linking.records import LinkRecords, load_records
 from svidok.linking.reports import ReportLinkSettings, suggest_report_links
@@ -37,6 +38,7 @@ class LinkSettings:
     persons: PersonLinkSettings = field(default_factory=PersonLinkSettings)
     evidence: EvidenceLinkSettings = field(default_factory=EvidenceLinkSettings)
     reports: ReportLinkSettings = field(default_factory=ReportLinkSettings)
+    missing: MissingLinkSettings = field(default_factory=MissingLinkSettings)
     suspects: SuspectSettings = field(default_factory=SuspectSettings)
 
 
@@ -89,6 +91,14 @@ def link_register(
         report.stats["report_links"] = write_suggestions(
             conn, reports, now=utc_now(), replace_stale=stale
         ).written
+        say("matching missing persons to custody records and testimonies")
+        missing = suggest_missing_links(conn, settings.missing)
+        for kind in ("missing_custody", "missing_mention"):
+            stale = (kind, settings.missing.method) if full else None
+            chosen = [s for s in missing if s.kind == kind]
+            report.stats[f"{kind}_links"] = write_suggestions(
+                conn, chosen, now=utc_now(), replace_stale=stale
+            ).written
         say("matching evidence to incidents")
         evidence = suggest_evidence_links(conn, settings.evidence)
         stale = ("evidence_incident", settings.evidence.method) if full else None
@@ -114,6 +124,7 @@ def link_register(
                     "persons": settings.persons.as_dict(),
                     "evidence": settings.evidence.as_dict(),
                     "reports": settings.reports.as_dict(),
+                    "missing": settings.missing.as_dict(),
                     "suspects": settings.suspects.as_dict(),
                 },
                 "model": report.model,
