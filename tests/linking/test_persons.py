@@ -79,3 +79,22 @@ def test_a_second_full_run_changes_nothing(demo: tuple[ServiceContext, Path]) ->
     report = linking.link_register(ctx, full=True)
     assert report.stats["mentions_reassigned"] == 0 and report.stats["new_persons"] == 0
     assert _assignments(ctx.store) == before
+
+
+def test_a_new_mention_is_linked_at_once_against_the_register(demo: tuple[ServiceContext, Path]) -> None:
+    ctx, data_dir = demo
+    mention = table_of("mention")
+    with ctx.store.read() as conn:
+        template = conn.execute(
+            select(mention).where(mention.c.person_id.is_not(None), mention.c.raw_name.like("% % %")).limit(1)
+        ).mappings().one()
+    new = dict(template)
+    new.update(id="me_newcomer01", person_id=None)
+    with ctx.store.begin() as conn:
+        conn.execute(mention.insert(), new)
+    candidates = linking.link_new_mention(ctx, "me_newcomer01")
+    assert candidates and candidates[0].person_id == template["person_id"]
+    assert candidates[0].probability >= 0.95
+    assert _assignments(ctx.store)["me_newcomer01"] == template["person_id"]
+    [link] = [x for x in review.list_links(ctx, kind="mention_person", status="auto", limit=10_000) if x["from_id"] == "me_newcomer01"]
+    assert link["to_id"] == template["person_id"] and link["explanation"][0].startswith("auto-linked")

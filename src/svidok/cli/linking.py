@@ -27,9 +27,27 @@ def link(
     ctx: typer.Context,
     full: Annotated[bool, typer.Option("--full", help="Re-link everything, not only new mentions.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
+    mention: Annotated[
+        str | None,
+        typer.Option("--mention", help="Link only this new mention, at once, and show its candidates."),
+    ] = None,
 ) -> None:
-    """Link mentions to persons, evidence to incidents, and rank suspect candidates."""
+    """Link mentions to persons, reports and evidence to incidents, missing persons to custody, rank suspects."""
     service = _ctx(ctx)
+    if mention is not None:
+        candidates = linking.link_new_mention(service, mention)
+        service.store.close()
+        rows = [
+            {
+                "person_id": c.person_id,
+                "probability": round(c.probability, 4),
+                "via": c.via,
+                "explanation": list(c.explanation),
+            }
+            for c in candidates
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     with console.status("linking") as status:
         report = linking.link_register(service, progress=lambda step: status.update(step), full=full)
     service.store.close()

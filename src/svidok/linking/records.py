@@ -9,9 +9,11 @@ pairs a reviewer rejected.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select, union_all
 
 from svidok.store.register import table_of
 
@@ -66,6 +68,25 @@ class LinkRecords:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def extend(self, other: LinkRecords) -> None:
+        """Append `other`'s records (and its human decisions) after these."""
+        for name in (
+            "ids",
+            "is_person",
+            "names",
+            "sex",
+            "birth_year",
+            "unit",
+            "rank",
+            "badge",
+            "side",
+            "current_person",
+            "incident",
+        ):
+            getattr(self, name).extend(getattr(other, name))
+        self.pinned.update(other.pinned)
+        self.rejected |= other.rejected
+
 
 def _norm(value: str | None) -> str | None:
     if value is None:
@@ -74,33 +95,44 @@ def _norm(value: str | None) -> str | None:
     return value or None
 
 
-def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecords:
-    """Every mention with a name, and every existing person, with the human decisions on them.
+def load_records(
+    conn: Connection,
+    *,
+    linker_persons: bool = True,
+    mention_ids: Sequence[str] | None = None,
+    person_ids: Sequence[str] | None = None,
+) -> LinkRecords:
+    """Mentions with a name and existing persons, with the human decisions on them.
 
-    Without `linker_persons`, persons the linker itself made are left out (a full
-    run forms its clusters afresh), unless a human decision names them.
+    By default every record; with `mention_ids` / `person_ids` only those (the
+    one-mention path loads a new mention's candidates this way). Without
+    `linker_persons`, persons the linker itself made are left out (a full run
+    forms its clusters afresh), unless a human decision names them.
     """
+    subset = mention_ids is not None or person_ids is not None
     mention, person, person_name = table_of("mention"), table_of("person"), table_of("person_name")
-    membership, link = table_of("membership"), table_of("link")
+    membership, link, act = table_of("membership"), table_of("link"), table_of("act")
     records = LinkRecords()
-    incident_of_source = _source_incidents(conn)
-    for row in conn.execute(
-        select(
-            mention.c.id,
-            mention.c.raw_name,
-            mention.c.sex,
-            mention.c.birth_year,
-            mention.c.unit_id,
-            mention.c.rank,
-            mention.c.badge_number,
-            mention.c.role,
-            mention.c.person_id,
-            mention.c.source_id,
-        )
-        .where(mention.c.raw_name.is_not(None))
-        .order_by(mention.c.id),
-        execution_options={"yield_per": 50_000},
-    ):
+
+    mention_query = select(
+        mention.c.id,
+        mention.c.raw_name,
+        mention.c.sex,
+        mention.c.birth_year,
+        mention.c.unit_id,
+        mention.c.rank,
+        mention.c.badge_number,
+        mention.c.role,
+        mention.c.person_id,
+        mention.c.source_id,
+    ).where(mention.c.raw_name.is_not(None))
+    if subset:
+        mention_query = mention_query.where(mention.c.id.in_(list(mention_ids or [])))
+    mention_rows = list(
+        conn.execute(mention_query.order_by(mention.c.id), execution_options={"yield_per": 50_000})
+    )
+    incident_of_source = _source_incidents(conn, {r.source_id for r in mention_rows} if subset else None)
+    for row in mention_rows:
         side = 1 if row.role in OFFICER_ROLES else 0
         records.add(
             row.id,
@@ -115,37 +147,38 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
             row.person_id,
             incident_of_source.get(row.source_id),
         )
-    act = table_of("act")
+
+    def only_persons(query: Select[Any], column: ColumnElement[str]) -> Select[Any]:
+        return query.where(column.in_(list(person_ids or []))) if subset else query
+
     victim_of: dict[str, str] = {}
+    victims = select(act.c.victim_id, func.min(act.c.incident_id)).where(act.c.victim_id.is_not(None))
     for person_id, incident_id in conn.execute(
-        select(act.c.victim_id, func.min(act.c.incident_id))
-        .where(act.c.victim_id.is_not(None))
-        .group_by(act.c.victim_id)
+        only_persons(victims, act.c.victim_id).group_by(act.c.victim_id)
     ):
         victim_of[person_id] = incident_id
     extra_names: dict[str, list[str]] = {}
-    for person_id, name in conn.execute(select(person_name.c.person_id, person_name.c.name)):
+    names_query = only_persons(select(person_name.c.person_id, person_name.c.name), person_name.c.person_id)
+    for person_id, name in conn.execute(names_query):
         extra_names.setdefault(person_id, []).append(name)
     roster: dict[str, tuple[str | None, str | None, str | None]] = {}
-    for row in conn.execute(
-        select(
-            membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
-        ).order_by(membership.c.person_id, membership.c.start_date)
-    ):
+    roster_query = select(
+        membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
+    ).order_by(membership.c.person_id, membership.c.start_date)
+    for row in conn.execute(only_persons(roster_query, membership.c.person_id)):
         roster[row.person_id] = (row.unit_id, row.rank, row.badge_number)  # latest membership wins
-    decisions = list(
-        conn.execute(
-            select(link.c.from_id, link.c.to_id, link.c.status).where(
-                and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
-            )
-        )
+    decision_query = select(link.c.from_id, link.c.to_id, link.c.status).where(
+        and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
     )
+    if subset:
+        decision_query = decision_query.where(link.c.from_id.in_([r.id for r in mention_rows]))
+    decisions = list(conn.execute(decision_query))
     decided = {row.to_id for row in decisions}
-    for row in conn.execute(
-        select(
-            person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date, person.c.origin
-        ).order_by(person.c.id)
-    ):
+    person_query = only_persons(
+        select(person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date, person.c.origin),
+        person.c.id,
+    )
+    for row in conn.execute(person_query.order_by(person.c.id)):
         if not linker_persons and row.origin == "linker" and row.id not in decided:
             continue
         names = tuple(dict.fromkeys([row.primary_name, *extra_names.get(row.id, [])]))
@@ -161,7 +194,7 @@ def load_records(conn: Connection, *, linker_persons: bool = True) -> LinkRecord
     return records
 
 
-def _source_incidents(conn: Connection) -> dict[str, str]:
+def _source_incidents(conn: Connection, sources: set[str] | None = None) -> dict[str, str]:
     """The incident each source is cited for (the first by id when several)."""
     citation, act = table_of("citation"), table_of("act")
     direct = select(citation.c.source_id, citation.c.subject_id.label("incident")).where(
@@ -172,6 +205,9 @@ def _source_incidents(conn: Connection) -> dict[str, str]:
         .select_from(citation.join(act, citation.c.subject_id == act.c.id))
         .where(citation.c.subject_kind == "act")
     )
+    if sources is not None:
+        direct = direct.where(citation.c.source_id.in_(sorted(sources)))
+        via_act = via_act.where(citation.c.source_id.in_(sorted(sources)))
     both = union_all(direct, via_act).subquery()
     query = select(both.c.source_id, func.min(both.c.incident)).group_by(both.c.source_id)
     return {row[0]: row[1] for row in conn.execute(query)}

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select,
 from svidok.domain.values import new_id
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
+from svidok.linking.incremental import PersonCandidate, candidates_for, latest_model, mention_keys
 from svidok.linking.missing import MissingLinkSettings, suggest_missing_links
 from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
 from svidok.linking.records import LinkRecords, load_records
@@ -289,3 +290,47 @@ def _person_links(records: LinkRecords, result: PersonLinkResult, settings: Pers
             [f"review: probability {probability:.3f}", *fs.explain(model, pairs.gammas[k])],
             settings.method,
         )
+
+
+def link_new_mention(
+    ctx: ServiceContext, mention_id: str, settings: PersonLinkSettings | None = None
+) -> list[PersonCandidate]:
+    """Link one new mention against the register now (the interactive path at intake).
+
+    Its name keys join the index; above the auto threshold it is assigned to the
+    best person, in the review band the candidates wait for a reviewer.
+    """
+    settings = settings or PersonLinkSettings()
+    mention, index = table_of("mention"), table_of("name_key")
+    with ctx.store.begin() as conn:
+        candidates = candidates_for(conn, mention_id, latest_model(conn), settings)
+        keys = mention_keys(conn, mention_id)
+        conn.execute(delete(index).where(index.c.record_id == mention_id))
+        insert_rows(conn, index, ({"key": key[:120], "record_id": mention_id} for key in keys))
+        suggestions = []
+        for rank, candidate in enumerate(candidates):
+            if not candidate.person_id.startswith("pe_"):
+                continue
+            if rank == 0 and candidate.probability >= settings.auto_threshold:
+                conn.execute(
+                    update(mention).where(mention.c.id == mention_id).values(person_id=candidate.person_id)
+                )
+                status, lead = "auto", f"auto-linked: probability {candidate.probability:.3f}"
+            elif candidate.probability >= settings.review_threshold:
+                status, lead = "suggested", f"review: probability {candidate.probability:.3f}"
+            else:
+                continue
+            suggestions.append(
+                Suggestion(
+                    "mention_person",
+                    mention_id,
+                    candidate.person_id,
+                    candidate.probability,
+                    [lead, f"via {candidate.via}", *candidate.explanation],
+                    settings.method,
+                    status=status,
+                )
+            )
+        write_suggestions(conn, suggestions, now=utc_now())
+        ctx.record(conn, "link.mention", "mention", mention_id, {"candidates": len(candidates)})
+    return candidates
