@@ -32,7 +32,7 @@ def link(
         typer.Option("--mention", help="Link only this new mention, at once, and show its candidates."),
     ] = None,
 ) -> None:
-    """Link mentions to persons, reports and evidence to incidents, missing persons to custody, rank suspects."""
+    """Link mentions to persons, reports and evidence to incidents, missing persons to custody records."""
     service = _ctx(ctx)
     if mention is not None:
         candidates = linking.link_new_mention(service, mention)
