@@ -110,9 +110,9 @@ class DirTarget:
 
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -120,7 +120,8 @@ class DirTarget:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            if tmp.parent.is_dir():
+                tmp.unlink(missing_ok=True)
             raise TargetError(f"{self.describe()}: cannot write {name}: {exc.strerror}") from exc
 
     def get(self, name: str) -> bytes:
