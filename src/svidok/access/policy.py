@@ -127,6 +127,10 @@ def load_policy(path: Path | None = None) -> Policy:
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or data.get("version") != 1:
         raise ConfigError(f"{where}: not an access policy of version 1")
+    for name, spec in data["roles"].items():
+        extra = set(spec) - {"description", "account", "mfa", "field_groups"}
+        if extra:
+            raise ConfigError(f"{where}: role {name} has unknown keys {sorted(map(str, extra))}")
     roles = {
         name: Role(
             name,
@@ -148,6 +152,9 @@ def load_policy(path: Path | None = None) -> Policy:
     }
     operations: dict[str, Operation] = {}
     for name, spec in data["operations"].items():
+        extra = set(spec) - {"roles", "record", "description"}
+        if extra:
+            raise ConfigError(f"{where}: operation {name} has unknown keys {sorted(map(str, extra))}")
         op_roles = frozenset(_list(spec.get("roles"), f"operations.{name}.roles"))
         unknown = op_roles - set(roles)
         if unknown:

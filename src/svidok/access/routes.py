@@ -16,6 +16,7 @@ app when the web package provides one.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -98,14 +99,38 @@ def is_unguarded(policy: Policy, path: str) -> bool:
     return any(path == p or path.startswith(p.rstrip("/") + "/") for p in policy.unguarded_routes)
 
 
-def unruled_routes(app: Any, policy: Policy) -> list[RouteRule]:
+def unruled_routes(rules: Iterable[RouteRule], policy: Policy) -> list[RouteRule]:
     """Routes with no operation, or with an operation the policy has no rule for."""
     return [
         rule
-        for rule in route_operations(app)
+        for rule in rules
         if not is_unguarded(policy, rule.path)
         and (rule.operation is None or rule.operation not in policy.operations)
     ]
+
+
+def web_routers(package: str = "svidok.web") -> list[Any]:
+    """Every router object (anything with `routes` and `prefix`) in the modules of the web package."""
+    try:
+        root = importlib.import_module(package)
+    except ModuleNotFoundError:
+        return []
+    found: dict[int, Any] = {}
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if hasattr(value, "routes") and hasattr(value, "prefix") and not isinstance(value, type):
+                found[id(value)] = value
+    return list(found.values())
+
+
+def web_route_rules(package: str = "svidok.web") -> list[RouteRule]:
+    """The rules of every route the web package's routers declare (no app instance needed)."""
+    rules: dict[tuple[tuple[str, ...], str], RouteRule] = {}
+    for router in web_routers(package):
+        for rule in route_operations(router):
+            rules[(rule.methods, rule.path)] = rule
+    return sorted(rules.values(), key=lambda r: (r.path, r.methods))
 
 
 def find_web_app() -> Any | None:

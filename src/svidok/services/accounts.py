@@ -644,13 +644,17 @@ def assign_records(
             )
             if wanted:
                 source = source.where(table.c.id.not_in(wanted))
-            result = conn.execute(
+            in_compartment = select(func.count()).where(
+                _RECORD.c.kind == kind, _RECORD.c.compartment == compartment
+            )
+            before = int(conn.execute(in_compartment).scalar_one())
+            conn.execute(
                 insert(_RECORD).from_select(
                     ["kind", "record_id", "compartment"],
                     select(literal(kind), source.subquery().c.id, literal(compartment)),
                 )
             )
-            added += max(result.rowcount or 0, 0)
+            added += int(conn.execute(in_compartment).scalar_one()) - before  # rowcount differs by driver
         ctx.record(
             conn, "compartment.assign", kind, None, _ids_detail(compartment, wanted, added, unassigned)
         )
@@ -801,7 +805,7 @@ def _principal(
     grants = conn.execute(
         select(_GRANT.c.compartment, _GRANT.c.identity).where(_GRANT.c.user_id == user.id)
     ).all()
-    if user.must_change_password:
+    if user.must_change_password and via == "session":
         scopes = _FIRST_LOGIN_SCOPES if scopes is None else scopes & _FIRST_LOGIN_SCOPES
     return Principal(
         name=user.name,
