@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from svidok.cli import accounts as accounts_cli
 from svidok.cli import backup as backup_cli
 from svidok.cli import demo as demo_cli
 from svidok.cli import linking as linking_cli
@@ -45,6 +46,9 @@ app.add_typer(security_cli.keys_app, name="keys")
 app.add_typer(security_cli.protect_app, name="protect")
 app.add_typer(security_cli.evidence_app, name="evidence")
 app.add_typer(security_cli.audit_app, name="audit")
+app.add_typer(accounts_cli.user_app, name="user")
+app.add_typer(accounts_cli.token_app, name="token")
+app.add_typer(accounts_cli.compartment_app, name="compartment")
 app.command("demo")(demo_cli.demo)
 app.command("init")(register_cli.init)
 app.command("import")(register_cli.import_)
