@@ -93,7 +93,7 @@ FILE_CHUNK = 1024 * 1024
 PACK_SIZE = 8 * 1024 * 1024
 _MAP_MAGIC = b"SVDKMAP1"
 _MAP_ENTRY = struct.Struct(">32sII")
-_SNAPSHOT = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+_SNAPSHOT = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 
 
 class BackupCorrupt(SvidokError):
@@ -107,7 +107,8 @@ def now_utc() -> str:
 
 
 def new_snapshot_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    """Sortable by time: `20260809T201500.123456Z-3fa9c1`."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 
 
 def is_snapshot_id(text: str) -> bool:

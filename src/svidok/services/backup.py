@@ -655,7 +655,7 @@ def select_keep(
     created: dict[str, datetime], *, last: int = 0, daily: int = 0, weekly: int = 0, monthly: int = 0
 ) -> set[str]:
     """Which snapshots a retention policy keeps (restic's rules: newest per period, newest first)."""
-    order = sorted(created, key=lambda s: created[s], reverse=True)
+    order = sorted(created, key=lambda s: (created[s], s), reverse=True)
     keep = set(order[:last])
     for count, bucket in (
         (daily, lambda d: d.strftime("%Y-%m-%d")),
@@ -721,7 +721,7 @@ def prune(
     created = {s: datetime.strptime(m.created, "%Y-%m-%dT%H:%M:%SZ") for s, m in valid.items()}
     keep = select_keep(created, last=keep_last, daily=keep_daily, weekly=keep_weekly, monthly=keep_monthly)
     remove = sorted(set(valid) - keep)
-    kept_newest = sorted(keep, key=lambda s: created[s], reverse=True)
+    kept_newest = sorted(keep, key=lambda s: (created[s], s), reverse=True)
     existing_keys = set(target.list("keys/"))
     remove_keys = [keys_object(s) for s in remove if keys_object(s) in existing_keys]
     if keep_keys is not None:
