@@ -8,6 +8,8 @@ scripts from a CDN, which the CSP forbids.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
@@ -49,7 +51,14 @@ def create_app(
         web=web,
         spool=Spool(protection.keyring.data_dir / "blobs" / ".uploads"),
     )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.intake.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Svidok",
         version="1",
         openapi_url="/api/v1/openapi.json",
