@@ -84,7 +84,9 @@ def attach_blobs(reg: Register, rng: random.Random, size: tuple[int, int]) -> in
         sha, b3 = store_blob(p, reg.blobs, data)
         with p.store.begin() as conn:
             conn.execute(
-                update(_EVIDENCE).where(_EVIDENCE.c.id == evidence_id).values(sha256=sha, size_bytes=len(data))
+                update(_EVIDENCE)
+                .where(_EVIDENCE.c.id == evidence_id)
+                .values(sha256=sha, size_bytes=len(data))
             )
             conn.execute(
                 _BLOB.insert().values(

@@ -39,7 +39,10 @@ def evidence_hashes(reg_data: Path, passphrase: str) -> list[tuple[str, str]]:
     p = Protection.open(Settings(data_dir=reg_data), MasterSecret(passphrase=passphrase))
     table = Base.metadata.tables["evidence"]
     with p.store.read() as conn:
-        rows = [(str(r[0]), str(r[1])) for r in conn.execute(select(table.c.id, table.c.sha256).order_by(table.c.id))]
+        rows = [
+            (str(r[0]), str(r[1]))
+            for r in conn.execute(select(table.c.id, table.c.sha256).order_by(table.c.id))
+        ]
     p.close()
     return rows
 
@@ -64,8 +67,18 @@ def test_restore_drill(
     cli(data, "evidence", "verify")
 
     kyiv, vilnius, _stranger = custodians
-    out = cli(data, "backup", "create", "--to", target, "--recipient", kyiv.recipient,
-              "--recipient", vilnius.recipient, **env)
+    out = cli(
+        data,
+        "backup",
+        "create",
+        "--to",
+        target,
+        "--recipient",
+        kyiv.recipient,
+        "--recipient",
+        vilnius.recipient,
+        **env,
+    )
     assert "new repository" in out
     out = cli(None, "backup", "verify", "--from", target, "--identity", str(vilnius.identity), **env)
 
@@ -73,8 +86,18 @@ def test_restore_drill(
     assert not data.exists()
 
     new_dir = tmp_path / "abroad" / "data"
-    out = cli(None, "restore", "--from", target, "--identity", str(kyiv.identity), "--data-dir", str(new_dir),
-              passphrase=NEW_PASSPHRASE, **env)
+    out = cli(
+        None,
+        "restore",
+        "--from",
+        target,
+        "--identity",
+        str(kyiv.identity),
+        "--data-dir",
+        str(new_dir),
+        passphrase=NEW_PASSPHRASE,
+        **env,
+    )
     assert "root matches the backup" in out and "verify OK" in out
 
     restored_export = tmp_path / "restored.jsonl"
@@ -85,7 +108,9 @@ def test_restore_drill(
     out = cli(new_dir, "evidence", "verify", passphrase=NEW_PASSPHRASE)
     assert f"all {len(original_hashes)} evidence items match" in out
     # The old passphrase opens nothing there: the keys were re-wrapped under the new one.
-    result = runner.invoke(app, ["--data-dir", str(new_dir), "audit", "verify"], env={"SVIDOK_PASSPHRASE": PASSPHRASE})
+    result = runner.invoke(
+        app, ["--data-dir", str(new_dir), "audit", "verify"], env={"SVIDOK_PASSPHRASE": PASSPHRASE}
+    )
     assert result.exit_code == 4
 
 
@@ -93,10 +118,10 @@ def test_restore_while_server_writes(register: Register, custodians: list[Custod
     """A backup taken while another connection keeps appending is a consistent database."""
     import threading
 
-    from svidok.crypto.keyring import MasterSecret
-    from svidok.services import backup as service
     from svidok.backup.repo import load_identities
     from svidok.backup.targets import DirTarget
+    from svidok.crypto.keyring import MasterSecret
+    from svidok.services import backup as service
     from svidok.services.keys import Protection
 
     p = register.protection
@@ -109,7 +134,9 @@ def test_restore_while_server_writes(register: Register, custodians: list[Custod
         while not stop.is_set():
             try:
                 with p.store.begin() as conn:
-                    p.audit.append(conn, "server", "record.view", "person", f"p{written[0]}", {"n": written[0]})
+                    p.audit.append(
+                        conn, "server", "record.view", "person", f"p{written[0]}", {"n": written[0]}
+                    )
             except IntegrityError:
                 continue  # collided with the backup's own audit entry: retry, as documented
             written[0] += 1
@@ -118,8 +145,9 @@ def test_restore_while_server_writes(register: Register, custodians: list[Custod
     thread.start()
     try:
         target = DirTarget(tmp_path / "t")
-        report = service.create(p, register.settings, [target], "op", register.blobs,
-                                recipients=[custodians[0].recipient])
+        report = service.create(
+            p, register.settings, [target], "op", register.blobs, recipients=[custodians[0].recipient]
+        )
     finally:
         stop.set()
         thread.join()

@@ -42,8 +42,9 @@ def test_prune_keeps_what_is_needed(register: Register, custodians: list[Custodi
         with p.store.begin() as conn:
             for i in range(300):
                 p.audit.append(conn, "op", "record.view", "person", f"p{i}", {"i": i})
-        report = service.create(p, register.settings, [target], "op", register.blobs,
-                                recipients=[custodians[0].recipient])
+        report = service.create(
+            p, register.settings, [target], "op", register.blobs, recipients=[custodians[0].recipient]
+        )
         sids.append(report.snapshot)
     # What an interrupted backup leaves behind: a pack no manifest references.
     from svidok.backup.repo import PackWriter, Repository
@@ -66,16 +67,30 @@ def test_prune_keeps_what_is_needed(register: Register, custodians: list[Custodi
     assert 0 < packs_after < packs_before  # at least the orphan went
     assert not target.exists(f"packs/{orphan_ref.pack[:2]}/{orphan_ref.pack}.age")
     assert service.verify(target).ok
-    restored = service.restore(target, load_identities(custodians[0].identity), tmp_path / "r",
-                               MasterSecret(passphrase="restored here"))
+    restored = service.restore(
+        target,
+        load_identities(custodians[0].identity),
+        tmp_path / "r",
+        MasterSecret(passphrase="restored here"),
+    )
     assert restored.audit_ok
 
 
-def test_prune_waits_for_a_running_backup(register: Register, custodians: list[Custodian], tmp_path: Path) -> None:
+def test_prune_waits_for_a_running_backup(
+    register: Register, custodians: list[Custodian], tmp_path: Path
+) -> None:
     target = DirTarget(tmp_path / "repo")
-    service.create(register.protection, register.settings, [target], "op", register.blobs,
-                   recipients=[custodians[0].recipient])
-    target.put("locks/20990101T000000.000000Z-abcdef.lock", datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ").encode())
+    service.create(
+        register.protection,
+        register.settings,
+        [target],
+        "op",
+        register.blobs,
+        recipients=[custodians[0].recipient],
+    )
+    target.put(
+        "locks/20990101T000000.000000Z-abcdef.lock", datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    )
     with pytest.raises(Exception, match="a backup is running"):
         service.prune(target, keep_last=1)
     assert service.prune(target, keep_last=1, force=True).done
@@ -87,16 +102,18 @@ def test_shredding_reaches_old_backups_once_their_key_bundles_are_pruned(
     p = register.protection
     target = DirTarget(tmp_path / "repo")
     p.keyring.subject_key("witness-17")  # a subject with their own data key
-    before = service.create(p, register.settings, [target], "op", register.blobs,
-                            recipients=[custodians[0].recipient])
+    before = service.create(
+        p, register.settings, [target], "op", register.blobs, recipients=[custodians[0].recipient]
+    )
     shred_subject(p, "officer", "witness-17", "erasure request")
     after = service.create(p, register.settings, [target], "op", register.blobs)
     # Data retention: both snapshots; key retention: only the newest key bundle (KEY-02).
     plan = service.prune(target, keep_last=2, keep_keys=1)
     assert plan.remove == [] and plan.remove_keys == [f"keys/{before.snapshot}.age"]
     secret = MasterSecret(passphrase="restored passphrase")
-    report = service.restore(target, load_identities(custodians[0].identity), tmp_path / "old",
-                             secret, snapshot=before.snapshot)
+    report = service.restore(
+        target, load_identities(custodians[0].identity), tmp_path / "old", secret, snapshot=before.snapshot
+    )
     assert report.keys_from == after.snapshot  # the old data with the newer keys
     ring = Keyring.unlock(tmp_path / "old", secret)
     with pytest.raises(KeyDestroyed):

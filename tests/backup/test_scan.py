@@ -36,11 +36,19 @@ def needles(reg: Register) -> set[bytes]:
     return out
 
 
-def test_no_plaintext_anywhere_in_the_target(register: Register, custodians: list[Custodian], tmp_path: Path) -> None:
+def test_no_plaintext_anywhere_in_the_target(
+    register: Register, custodians: list[Custodian], tmp_path: Path
+) -> None:
     target = DirTarget(tmp_path / "usb")
     for _ in range(2):
-        report = service.create(register.protection, register.settings, [target], "op", register.blobs,
-                                recipients=[custodians[0].recipient, custodians[1].recipient])
+        report = service.create(
+            register.protection,
+            register.settings,
+            [target],
+            "op",
+            register.blobs,
+            recipients=[custodians[0].recipient, custodians[1].recipient],
+        )
         assert report.ok
     found = needles(register)
     names = [n for n in found if not n.isascii() or b" " in n]

@@ -31,8 +31,9 @@ def repo(register: Register, custodians: list[Custodian], tmp_path: Path) -> tup
     """A repository with two snapshots; returns the target, the signing key and the snapshot ids."""
     target = DirTarget(tmp_path / "repo")
     recipients = [custodians[0].recipient, custodians[1].recipient]
-    first = service.create(register.protection, register.settings, [target], "op", register.blobs,
-                           recipients=recipients)
+    first = service.create(
+        register.protection, register.settings, [target], "op", register.blobs, recipients=recipients
+    )
     second = service.create(register.protection, register.settings, [target], "op", register.blobs)
     assert first.ok and second.ok
     return target, first.signing_key, [first.snapshot, second.snapshot]
@@ -42,7 +43,9 @@ def packs(target: DirTarget) -> list[str]:
     return [n for n in target.list("packs/") if n.endswith(".age")]
 
 
-def test_clean_repository_verifies(repo: tuple[DirTarget, str, list[str]], custodians: list[Custodian]) -> None:
+def test_clean_repository_verifies(
+    repo: tuple[DirTarget, str, list[str]], custodians: list[Custodian]
+) -> None:
     target, key, sids = repo
     report = service.verify(target, pinned_key=key)
     assert report.ok, report.summary()
@@ -51,7 +54,9 @@ def test_clean_repository_verifies(repo: tuple[DirTarget, str, list[str]], custo
     assert deep.ok and deep.decrypted, deep.summary()
 
 
-def test_flipped_byte_in_a_pack_is_named(repo: tuple[DirTarget, str, list[str]], custodians: list[Custodian]) -> None:
+def test_flipped_byte_in_a_pack_is_named(
+    repo: tuple[DirTarget, str, list[str]], custodians: list[Custodian]
+) -> None:
     target, key, sids = repo
     victim = pack_object(Repository.open(target, key).manifest(sids[-1]).packs[0].pack)
     path = target.root / victim
@@ -65,8 +70,13 @@ def test_flipped_byte_in_a_pack_is_named(repo: tuple[DirTarget, str, list[str]],
     assert len(report.problems) == 1
     # A restore from it stops and names the pack instead of writing damaged data.
     with pytest.raises(BackupCorrupt, match=pid):
-        service.restore(target, load_identities(custodians[0].identity), target.root.parent / "r",
-                        MasterSecret(passphrase="new passphrase"), params=TEST_ARGON2)
+        service.restore(
+            target,
+            load_identities(custodians[0].identity),
+            target.root.parent / "r",
+            MasterSecret(passphrase="new passphrase"),
+            params=TEST_ARGON2,
+        )
 
 
 def test_missing_pack_is_named(repo: tuple[DirTarget, str, list[str]]) -> None:

@@ -188,8 +188,9 @@ class S3Target:
         return TargetError(f"{self.describe()}: cannot {action} {name}: {code}")
 
     def put(self, name: str, data: bytes) -> None:
+        key = self._key(name)
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         except Exception as exc:  # botocore raises several unrelated types
             raise self._fail("write", name, exc) from exc
 
