@@ -40,10 +40,10 @@ def test_second_backup_after_one_percent_of_changes_writes_about_one_percent(tmp
     second = service.create(p, reg.settings, [target], "op", reg.blobs)
     written = second.targets[0].bytes_written
     ratio = written / second.bytes_read
-    print(
+    print(  # noqa: T201 - the figure is the point
         f"\nregister {second.bytes_read:,} bytes; first backup wrote {first.targets[0].bytes_written:,}; "
         f"after 1% of changes the second wrote {written:,} = {ratio:.2%}"
-    )  # noqa: T201 - the figure is the point
+    )
     assert 0.009 <= ratio <= 0.03, ratio
 
     third = service.create(p, reg.settings, [target], "op", reg.blobs)  # nothing changed but the audit log
