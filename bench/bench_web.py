@@ -124,7 +124,9 @@ def main() -> None:
     from svidok.settings import Settings
 
     data = Path(tempfile.mkdtemp(prefix="svidok-bench-web-"))
-    Protection.open(Settings(data_dir=data), MasterSecret(passphrase=PASS), create=True, params=TEST_ARGON2).close()
+    Protection.open(
+        Settings(data_dir=data), MasterSecret(passphrase=PASS), create=True, params=TEST_ARGON2
+    ).close()
     port = _port()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(data), str(port), PASS], env=env)
@@ -145,7 +147,11 @@ def main() -> None:
     p = Protection.open(Settings(data_dir=data), MasterSecret(passphrase=PASS))
     with p.store.read() as conn:
         stored = int(conn.exec_driver_sql("SELECT count(*) FROM submission").scalar_one())
-        audited = int(conn.exec_driver_sql("SELECT count(*) FROM audit_entry WHERE action = 'submission.create'").scalar_one())
+        audited = int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM audit_entry WHERE action = 'submission.create'"
+            ).scalar_one()
+        )
     p.close()
     expected = warm + done + sent - errors
     throughput = done / elapsed

@@ -26,7 +26,9 @@ def protection(tmp_path: Path) -> Iterator[Protection]:
 @pytest.fixture
 def web_settings() -> WebSettings:
     return WebSettings(
-        max_file_bytes=64 * 1024, max_files=3, operator_tokens={OPERATOR_TOKEN: ("op-anna", "intake_operator")}
+        max_file_bytes=64 * 1024,
+        max_files=3,
+        operator_tokens={OPERATOR_TOKEN: ("op-anna", "intake_operator")},
     )
 
 

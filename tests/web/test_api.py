@@ -15,7 +15,9 @@ from tests.web.conftest import OPERATOR_TOKEN
 AUTH = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
-@pytest.mark.parametrize("path", ["/", "/add", "/api/v1/health", "/api/v1/openapi.json", "/static/svidok.css", "/nope"])
+@pytest.mark.parametrize(
+    "path", ["/", "/add", "/api/v1/health", "/api/v1/openapi.json", "/static/svidok.css", "/nope"]
+)
 def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
     response = client.get(path)
     csp = response.headers["content-security-policy"]
@@ -34,7 +36,9 @@ def test_pages_never_inline_scripts_or_styles(client: TestClient) -> None:
 
 
 def test_hsts_under_tls(protection: Protection) -> None:
-    app = create_app(Settings(data_dir=protection.keyring.data_dir), protection=protection, web=WebSettings(tls=True))
+    app = create_app(
+        Settings(data_dir=protection.keyring.data_dir), protection=protection, web=WebSettings(tls=True)
+    )
     with TestClient(app) as client:
         assert client.get("/").headers["strict-transport-security"].startswith("max-age=")
 
@@ -74,7 +78,9 @@ def test_an_unexpected_error_shows_nothing_of_what_was_sent(
 
 def test_bodies_beyond_the_limit_are_refused(protection: Protection) -> None:
     app = create_app(
-        Settings(data_dir=protection.keyring.data_dir), protection=protection, web=WebSettings(max_request_bytes=1000)
+        Settings(data_dir=protection.keyring.data_dir),
+        protection=protection,
+        web=WebSettings(max_request_bytes=1000),
     )
     with TestClient(app) as client:
         response = client.post("/api/v1/submissions", json={"what_happened": "x" * 2000})
@@ -83,14 +89,22 @@ def test_bodies_beyond_the_limit_are_refused(protection: Protection) -> None:
 
 def test_the_queue_is_routed_by_language_and_urgency(client: TestClient) -> None:
     def submit(lang: str, urgent: list[str]) -> None:
-        assert client.post("/api/v1/submissions", json={"what_happened": "x", "language": lang, "urgent": urgent}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/submissions", json={"what_happened": "x", "language": lang, "urgent": urgent}
+            ).status_code
+            == 201
+        )
 
     submit("ru", [])
     submit("pl", ["ongoing_detention"])
     submit("be", ["missing_person"])
     submit("ru", ["needs_medical_care"])
     submit("be", [])
-    assert client.put("/api/v1/intake/languages", json={"languages": ["be", "ru"]}, headers=AUTH).status_code == 200
+    assert (
+        client.put("/api/v1/intake/languages", json={"languages": ["be", "ru"]}, headers=AUTH).status_code
+        == 200
+    )
     mine = client.get("/api/v1/intake/queue", headers=AUTH).json()
     assert [(i["language"], i["urgency"]) for i in mine] == [("be", 4), ("ru", 2), ("ru", 0), ("be", 0)]
     everyone = client.get("/api/v1/intake/queue?everyone=true", headers=AUTH).json()
@@ -113,7 +127,9 @@ def test_operator_pages_need_a_sign_in_and_a_csrf_token(client: TestClient) -> N
 
 def test_the_app_refuses_to_start_without_a_passphrase(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path / "d")
-    Protection.open(settings, MasterSecret(passphrase="web passphrase"), create=True, params=TEST_ARGON2).close()
+    Protection.open(
+        settings, MasterSecret(passphrase="web passphrase"), create=True, params=TEST_ARGON2
+    ).close()
     from svidok.errors import ConfigError
 
     with pytest.raises(ConfigError):

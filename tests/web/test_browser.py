@@ -62,7 +62,12 @@ def browser() -> Iterator[object]:
         launched = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         yield launched
         launched.close()
@@ -90,7 +95,10 @@ def _submit(page, base: str, lang_link: str | None, photo: Path, shot: str) -> t
 
 
 def test_anonymous_submission_with_a_file_in_two_languages_without_javascript(
-    server: str, browser, protection: Protection, tmp_path: Path  # type: ignore[no-untyped-def]
+    server: str,
+    browser,
+    protection: Protection,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     photo = tmp_path / "затрыманне.jpg"
     photo.write_bytes(JPEG)

@@ -37,7 +37,9 @@ def test_language_from_browser_and_switch(client: TestClient) -> None:
         assert word in client.get(f"/submit?lang={lang}").text
 
 
-def test_submission_returns_a_receipt_once_and_stores_only_digests(client: TestClient, protection: Protection) -> None:
+def test_submission_returns_a_receipt_once_and_stores_only_digests(
+    client: TestClient, protection: Protection
+) -> None:
     response = client.post(
         "/submit",
         data={
@@ -73,7 +75,9 @@ def test_submission_returns_a_receipt_once_and_stores_only_digests(client: TestC
     # the receipt adds information; a wrong passphrase does not
     bad = client.post("/add", data={"lang": "ru", "code": code, "passphrase": "wrong", "text": "x"})
     assert bad.status_code == 422 and "не совпадают" in bad.text
-    good = client.post("/add", data={"lang": "ru", "code": code.upper(), "passphrase": passphrase, "text": "Ещё"})
+    good = client.post(
+        "/add", data={"lang": "ru", "code": code.upper(), "passphrase": passphrase, "text": "Ещё"}
+    )
     assert good.status_code == 200
     assert _count(protection, "submission_addition") == 1 and _count(protection, "source") == 2
 
@@ -123,7 +127,9 @@ def test_files_of_the_wrong_type_size_or_number_are_refused_with_clear_messages(
     assert _count(protection, "submission") == 0 and _count(protection, "evidence") == 0
 
 
-def test_contact_details_are_refused_without_an_officer_key(client: TestClient, protection: Protection) -> None:
+def test_contact_details_are_refused_without_an_officer_key(
+    client: TestClient, protection: Protection
+) -> None:
     page = client.get("/?lang=en").text
     assert 'name="contact"' not in page and "this field is closed" in page
     response = client.post("/submit", data={"lang": "en", "what_happened": "x", "contact": "+375 29 123"})
@@ -138,7 +144,9 @@ def test_contact_details_are_sealed_to_the_officer(
     client: TestClient, protection: Protection, officer_key: Path
 ) -> None:
     assert 'name="contact"' in client.get("/?lang=en").text
-    response = client.post("/submit", data={"lang": "en", "what_happened": "x", "contact": "signal: +375 29 1234567"})
+    response = client.post(
+        "/submit", data={"lang": "en", "what_happened": "x", "contact": "signal: +375 29 1234567"}
+    )
     assert response.status_code == 201
     with protection.store.read() as conn:
         record_id, box = conn.execute(text("SELECT record_id, ciphertext FROM sealed_identity")).one()
@@ -152,7 +160,9 @@ def test_what_a_source_typed_is_shown_as_text(client: TestClient) -> None:
     markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     again = client.post("/submit", data={"lang": "en", "what_happened": markup, "lat": "1"})
     assert again.status_code == 422
-    assert "<script>alert" not in again.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in again.text
+    assert (
+        "<script>alert" not in again.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in again.text
+    )
     assert "<img src=x" not in again.text
     client.post("/submit", data={"lang": "en", "what_happened": markup, "perp_1_name": markup})
     client.cookies.set("svidok-operator", "operator-test-token")
@@ -166,8 +176,12 @@ def test_what_a_source_typed_is_shown_as_text(client: TestClient) -> None:
 
 
 def test_nothing_about_the_network_is_stored(client: TestClient, protection: Protection) -> None:
-    client.post("/submit", data={"lang": "en", "what_happened": "x"}, headers={"x-forwarded-for": "203.0.113.9"})
-    client.post("/api/v1/submissions", json={"what_happened": "y"}, headers={"user-agent": "Mozilla/5.0 UA-MARK"})
+    client.post(
+        "/submit", data={"lang": "en", "what_happened": "x"}, headers={"x-forwarded-for": "203.0.113.9"}
+    )
+    client.post(
+        "/api/v1/submissions", json={"what_happened": "y"}, headers={"user-agent": "Mozilla/5.0 UA-MARK"}
+    )
     with protection.store.read() as conn:
         dump = "\n".join(str(conn.execute(select(t)).all()) for t in Base.metadata.sorted_tables)
     for needle in ("testclient", "203.0.113.9", "UA-MARK", "127.0.0.1"):
