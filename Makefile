@@ -22,7 +22,6 @@ DEMO_PASSPHRASE ?= svidok demo passphrase
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR) $(DEMO_DIR)-truth
 	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) demo --scale $(DEMO_SCALE) --seed 7 --no-serve
-	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) link --full
 	SVIDOK_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/svidok --data-dir $(DEMO_DIR) stats
 	@echo "demo register: $(DEMO_DIR) (passphrase: '$(DEMO_PASSPHRASE)'); ground truth: $(DEMO_DIR)-truth"
 

@@ -46,7 +46,7 @@ def test_same_seed_gives_byte_identical_export(tmp_path: Path) -> None:
     exports = []
     for name in ("a", "b"):
         data_dir = tmp_path / name
-        demo = ["--data-dir", str(data_dir), "demo", "--scale", "150", "--seed", "9", "--no-serve"]
+        demo = ["--data-dir", str(data_dir), "demo", "--scale", "150", "--seed", "9", "--no-serve", "--no-link"]
         assert runner.invoke(app, demo).exit_code == 0
         out = tmp_path / f"{name}.jsonl"
         result = runner.invoke(app, ["--data-dir", str(data_dir), "export", "--out", str(out)])

@@ -25,6 +25,10 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Only generate; do not start the web server.")
     ] = False,
+    no_link: Annotated[
+        bool,
+        typer.Option("--no-link", help="Leave the register unlinked (no persons from mentions, no links)."),
+    ] = False,
     truth_dir: Annotated[
         Path | None,
         typer.Option(
@@ -36,6 +40,7 @@ def demo(
 ) -> None:
     """Generate a fictional city under a crackdown into an empty register (demo data only)."""
     from svidok.cli.context import open_service, settings_of
+    from svidok.services.linking import link_register
 
     settings = settings_of(ctx)
     console = Console()
@@ -58,6 +63,14 @@ def demo(
             )
         with store.begin() as conn:
             service.record(conn, "demo.generate", None, None, {"scale": scale, "seed": seed})
+        if not no_link:
+            with console.status("linking the demo register") as status:
+                linked = link_register(service, progress=lambda step: status.update(step), full=True)
+            result.counts = store.counts()
+            console.print(
+                f"linked: {linked.stats.get('person_links', 0):,} mention links, "
+                f"{linked.stats.get('new_persons', 0):,} persons formed from mentions"
+            )
     finally:
         store.close()
     table = Table("record kind", "rows", title=f"Demo register (seed {seed})")

@@ -17,6 +17,7 @@ from svidok.domain.values import new_id
 from svidok.errors import ConflictError, InputError, NotFound
 from svidok.services.context import ServiceContext, utc_now
 from svidok.services.transfer import export_form
+from svidok.store.links import link_id
 from svidok.store.register import table_of
 
 DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
@@ -170,7 +171,7 @@ def _decided_link(
     conn.execute(
         link.insert(),
         {
-            "id": new_id("link"),
+            "id": link_id(kind, from_id, to_id),
             "kind": kind,
             "from_id": from_id,
             "to_id": to_id,

@@ -9,6 +9,7 @@ decided rows).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from svidok.domain.values import MACHINE_STATUSES, new_id
+from svidok.domain.values import MACHINE_STATUSES
 from svidok.store.register import table_of
 
 BATCH = 5_000
@@ -56,7 +57,7 @@ def write_suggestions(
     for batch in _batches(suggestions):
         rows = [
             {
-                "id": new_id("link"),
+                "id": link_id(s.kind, s.from_id, s.to_id),
                 "kind": s.kind,
                 "from_id": s.from_id,
                 "to_id": s.to_id,
@@ -87,6 +88,12 @@ def write_suggestions(
             conn.execute(delete(link).where(link.c.id.in_(stale[start : start + BATCH])))
         report.removed = len(stale)
     return report
+
+
+def link_id(kind: str, from_id: str, to_id: str) -> str:
+    """The same statement always gets the same id, across runs and registers."""
+    digest = hashlib.sha256(f"{kind}\x1f{from_id}\x1f{to_id}".encode()).hexdigest()[:20]
+    return f"li_{digest}"
 
 
 def _upsert(conn: Connection) -> Any:
