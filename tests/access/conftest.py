@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,7 +25,7 @@ from tests.factories import RECORDS, T0, write_jsonl
 FAST = Passwords.fast_for_tests()
 START = datetime(2026, 3, 2, 9, 0, 0)
 
-CASE_B = [
+CASE_B: list[dict[str, Any]] = [
     {"record": "incident", "id": "in_2", "title": "Beatings in the yard", "summary": "SECRET-SUMMARY-B",
      "start_at": T0, "place_id": "pl_bcip", "status": "alleged"},
     {"record": "incident", "id": "in_3", "title": "Unassigned incident", "start_at": T0, "status": "alleged"},
