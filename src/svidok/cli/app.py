@@ -14,6 +14,7 @@ from svidok.cli import demo as demo_cli
 from svidok.cli import linking as linking_cli
 from svidok.cli import names as names_cli
 from svidok.cli import register as register_cli
+from svidok.cli import reports as reports_cli
 from svidok.cli import security as security_cli
 from svidok.cli import serve as serve_cli
 from svidok.cli.context import settings_of
@@ -61,6 +62,9 @@ app.add_typer(backup_cli.backup_app, name="backup")
 app.command("restore")(backup_cli.restore)
 app.command("evacuate")(backup_cli.evacuate)
 app.command("serve")(serve_cli.serve)
+app.command("search")(reports_cli.search)
+app.add_typer(reports_cli.package_app, name="package")
+app.add_typer(reports_cli.report_app, name="report")
 
 
 @app.callback()

@@ -98,7 +98,7 @@ def totals(ctx: ServiceContext, conn: Connection, *, suspects: bool) -> dict[str
     return {name: int(v or 0) for name, v in zip(names, row, strict=True)}
 
 
-def to_csv(rows: list[dict[str, Any]], label: Callable[[str], str] | None = None) -> str:
+def to_csv(rows: list[dict[str, Any]], label: Callable[[str], str | None] | None = None) -> str:
     """The numbers behind a chart as CSV (a `label` column added when a labeller is given)."""
     buffer = io.StringIO()
     if not rows:
@@ -111,6 +111,6 @@ def to_csv(rows: list[dict[str, Any]], label: Callable[[str], str] | None = None
     for row in rows:
         shown = dict(row)
         if label is not None:
-            shown["label"] = label(str(row.get("key")))
+            shown["label"] = label(str(row.get("key"))) or row.get("key")
         writer.writerow(shown)
     return buffer.getvalue()

@@ -50,6 +50,7 @@ DOC, FACET = index.DOC, index.FACET
 FTS = table("search_fts", column("rowid"))
 FACET_SAMPLE = 2_000
 MAX_LIMIT = 200
+_SHOWN = (DOC.c.n, DOC.c.id, DOC.c.kind, DOC.c.label, DOC.c.day, DOC.c.place_id, DOC.c.status, DOC.c.lang)
 
 
 @dataclass
@@ -152,15 +153,19 @@ def _in_compartment(name: str) -> ColumnElement[bool]:
 def _matching(conn: Connection, p: Parsed, prefix: bool = False) -> tuple[Select[Any], Any, str]:
     """(select over matching documents, rank expression ascending, method)."""
     if conn.dialect.name == "sqlite":
-        query = (
-            select(DOC)
-            .select_from(DOC.join(FTS, FTS.c.rowid == DOC.c.n))
+        # The FTS5 matches are materialised first, then joined to the documents and filtered:
+        # otherwise the planner may walk a filter's index and re-run MATCH for every row.
+        matches = (
+            select(FTS.c.rowid.label("n"), literal_column("bm25(search_fts, 1.0, 0.5)").label("rank"))
             .where(text("search_fts MATCH :fts").bindparams(fts=to_fts5(p, prefix=prefix)))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
         )
-        return query, literal_column("bm25(search_fts, 1.0, 0.5)"), "sqlite-fts5-bm25"
+        query = select(*_SHOWN).select_from(DOC.join(matches, matches.c.n == DOC.c.n))
+        return query, matches.c.rank, "sqlite-fts5-bm25"
     vector: ColumnElement[Any] = literal_column(index.PG_VECTOR)
     tsq = func.to_tsquery(literal_column("'simple'::regconfig"), to_tsquery(p))
-    query = select(DOC).where(vector.op("@@")(tsq))
+    query = select(*_SHOWN).where(vector.op("@@")(tsq))
     return query, -func.ts_rank(vector, tsq), "postgresql-tsvector-ts_rank"
 
 
@@ -170,7 +175,7 @@ def _trigram(conn: Connection, raw: str) -> tuple[Select[Any], Any, str] | None:
         return None
     cond = text(f'search_doc.label OPERATOR("{schema}".%) :raw').bindparams(raw=raw)
     score = -func.similarity(DOC.c.label, raw)
-    return select(DOC).where(cond), score, "postgresql-trigram"
+    return select(*_SHOWN).where(cond), score, "postgresql-trigram"
 
 
 def _facets(conn: Connection, base: Select[Any]) -> tuple[int, bool, dict[str, dict[str, int]]]:
