@@ -20,7 +20,7 @@ from svidok.linking.persons import FEATURES, PersonLinkSettings, _NameCache, blo
 from svidok.linking.records import load_records
 from svidok.store.register import table_of
 
-MAX_CANDIDATES = 2_000
+MAX_CANDIDATES = 500
 
 
 @dataclass(frozen=True)

@@ -205,9 +205,25 @@ def _source_incidents(conn: Connection, sources: set[str] | None = None) -> dict
         .select_from(citation.join(act, citation.c.subject_id == act.c.id))
         .where(citation.c.subject_kind == "act")
     )
-    if sources is not None:
-        direct = direct.where(citation.c.source_id.in_(sorted(sources)))
-        via_act = via_act.where(citation.c.source_id.in_(sorted(sources)))
+    if sources is not None:  # a few sources: two indexed look-ups beat the union over all citations
+        found: dict[str, str] = {}
+        acts: dict[str, list[str]] = {}
+        for source_id, kind, subject in conn.execute(
+            select(citation.c.source_id, citation.c.subject_kind, citation.c.subject_id).where(
+                citation.c.source_id.in_(sorted(sources)), citation.c.subject_kind.in_(("incident", "act"))
+            )
+        ):
+            if kind == "incident":
+                found[source_id] = min(found.get(source_id, subject), subject)
+            else:
+                acts.setdefault(subject, []).append(source_id)
+        if acts:
+            for act_id, incident_id in conn.execute(
+                select(act.c.id, act.c.incident_id).where(act.c.id.in_(sorted(acts)))
+            ):
+                for source_id in acts[act_id]:
+                    found[source_id] = min(found.get(source_id, incident_id), incident_id)
+        return found
     both = union_all(direct, via_act).subquery()
     query = select(both.c.source_id, func.min(both.c.incident)).group_by(both.c.source_id)
     return {row[0]: row[1] for row in conn.execute(query)}
