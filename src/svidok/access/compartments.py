@@ -37,7 +37,7 @@ from svidok.access.policy import Policy
 from svidok.access.principal import ALL_COMPARTMENTS, Principal
 from svidok.store.models import Base
 
-__all__ = ["REDACTED", "Visibility", "mask_rows"]
+__all__ = ["REDACTED", "Visibility", "copy_compartments", "mask_rows"]
 
 REDACTED = "[redacted]"
 _CHUNK = 500
@@ -201,3 +201,51 @@ def mask_rows(
                 copy[name] = REDACTED
         masked.append(copy)
     return masked
+
+
+def copy_compartments(conn: Connection, pairs: Iterable[tuple[str, str, str, str]]) -> int:
+    """Put each target record into the compartments of its origin record, set-wise.
+
+    `pairs` are (target kind, target id, origin kind, origin id): a person the linker
+    makes from mentions goes where their sources are; the new person of a split goes
+    where the old one was. Rows already present are left alone. Returns rows added.
+    """
+    rc = _table("record_compartment")
+    wanted: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for target_kind, target_id, origin_kind, origin_id in pairs:
+        wanted.setdefault((origin_kind, origin_id), set()).add((target_kind, target_id))
+    if not wanted:
+        return 0
+    by_kind: dict[str, list[str]] = {}
+    for origin_kind, origin_id in wanted:
+        by_kind.setdefault(origin_kind, []).append(origin_id)
+    rows: set[tuple[str, str, str]] = set()
+    for origin_kind, ids in by_kind.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            found = conn.execute(
+                select(rc.c.record_id, rc.c.compartment).where(
+                    rc.c.kind == origin_kind, rc.c.record_id.in_(chunk)
+                )
+            )
+            for origin_id, compartment in found:
+                for target_kind, target_id in wanted[(origin_kind, origin_id)]:
+                    rows.add((target_kind, target_id, compartment))
+    targets = sorted({(k, i) for k, i, _ in rows})
+    present: set[tuple[str, str, str]] = set()
+    for target_kind in sorted({k for k, _ in targets}):
+        ids = [i for k, i in targets if k == target_kind]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            present.update(
+                (target_kind, str(r.record_id), str(r.compartment))
+                for r in conn.execute(
+                    select(rc.c.record_id, rc.c.compartment).where(
+                        rc.c.kind == target_kind, rc.c.record_id.in_(chunk)
+                    )
+                )
+            )
+    new = [{"kind": k, "record_id": i, "compartment": c} for k, i, c in sorted(rows - present)]
+    if new:
+        conn.execute(rc.insert(), new)
+    return len(new)

@@ -51,6 +51,8 @@ __all__ = [
     "create_token",
     "create_user",
     "disable_user",
+    "file_records",
+    "filing_compartments",
     "grant_compartment",
     "list_break_glass",
     "list_compartments",
@@ -676,6 +678,42 @@ def unassign_records(ctx: ServiceContext, compartment: str, kind: str, ids: Iter
             ).rowcount
         ctx.record(conn, "compartment.unassign", kind, None, _ids_detail(compartment, wanted, removed, False))
     return removed
+
+
+def filing_compartments(
+    ctx: ServiceContext, kind: str, compartments: Sequence[str] | None = None
+) -> list[str]:
+    """The compartments new records of `kind` go into; call it before the creating transaction.
+
+    A user files into their own compartments: by default their only one (with several,
+    they must name them); a compartment they do not hold needs `compartment.assign`
+    (the records would otherwise vanish from their own sight). The system files where
+    it is told, or nowhere (the records then wait for `svidok compartment assign`).
+    """
+    chosen = list(dict.fromkeys(compartments or []))
+    principal = ctx.principal
+    if principal is not None:
+        held = sorted(principal.compartments - {ALL_COMPARTMENTS})
+        if not chosen:
+            if len(held) != 1:
+                raise InputError(
+                    f"name the compartment for the new {kind} records (one of: {', '.join(held)})"
+                )
+            chosen = held
+        if not principal.all_compartments and set(chosen) - principal.compartments:
+            ctx.require("compartment.assign", kind)
+    return chosen
+
+
+def file_records(conn: Connection, kind: str, ids: Sequence[str], compartments: Sequence[str]) -> None:
+    """Put records just created into `compartments` (from `filing_compartments`), in the same transaction."""
+    if not compartments or not ids:
+        return
+    for compartment in compartments:
+        _compartment(conn, compartment)
+    conn.execute(
+        insert(_RECORD), [{"kind": kind, "record_id": i, "compartment": c} for i in ids for c in compartments]
+    )
 
 
 # -- break-glass ----------------------------------------------------------------------------------
