@@ -288,7 +288,8 @@ class PackWriter:
         self.target = target
         self.recipient = recipient
         self.pack_size = pack_size
-        self._buf = bytearray()
+        self._buf = bytearray(pack_size + FILE_CHUNK)  # reused: no page faults per pack
+        self._size = 0
         self._entries: list[tuple[bytes, int, int]] = []
         self.written: list[PackRef] = []
         self.bytes_written = 0
@@ -296,17 +297,24 @@ class PackWriter:
         self._located: dict[bytes, PackRef] = {}
 
     def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
-        self._entries.append((chunk_id, len(self._buf), len(data)))
-        self._buf += data
+        """Copy a chunk into the pack being filled (the caller may reuse `data` afterwards)."""
+        n = len(data)
+        if self._size + n > len(self._buf):
+            self._buf.extend(bytes(self._size + n - len(self._buf)))
+        self._buf[self._size : self._size + n] = data
+        self._entries.append((chunk_id, self._size, n))
+        self._size += n
         self.pending.add(chunk_id)
-        if len(self._buf) >= self.pack_size:
+        if self._size >= self.pack_size:
             self.flush()
 
     def flush(self) -> PackRef | None:
         if not self._entries:
             return None
         pid = secrets.token_hex(16)
-        ciphertext = pyrage.encrypt(bytes(self._buf), [self.recipient])
+        plain = bytes(memoryview(self._buf)[: self._size])  # age takes bytes: the one copy
+        ciphertext = pyrage.encrypt(plain, [self.recipient])
+        del plain
         mapping = encode_map(self._entries)
         self.target.put(pack_object(pid), ciphertext)
         self.target.put(map_object(pid), mapping)
@@ -315,8 +323,8 @@ class PackWriter:
         for chunk_id, _off, _len in self._entries:
             self._located.setdefault(chunk_id, ref)
         self.bytes_written += len(ciphertext) + len(mapping)
-        self._buf = bytearray()
         self._entries = []
+        self._size = 0
         return ref
 
     def location(self, chunk_id: bytes) -> PackRef:

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from svidok.crypto import keyring as keyring_mod
 from svidok.crypto.keyring import KEYRING_FILE, KEYS_FILE, OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
@@ -66,17 +66,33 @@ class SourceFile:
     open: Callable[[], AbstractContextManager[Any]]
 
 
-def read_chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:
+def read_chunks(fh: Any, size: int) -> Iterator[memoryview]:
+    """Fixed-size chunks of a stream (the last may be short), as views into one reused buffer.
+
+    A consumer that keeps a chunk must copy it before asking for the next one. Files and
+    descriptors are read with `readinto` (no allocation per chunk); other streams (S3 bodies)
+    with `read`, short reads being joined.
+    """
+    buf = bytearray(size)
+    view = memoryview(buf)
+    readinto = getattr(fh, "readinto", None)
     while True:
-        data = fh.read(size)
-        if not data:
-            return
-        while len(data) < size:  # streams (S3, pipes) may return short reads
-            more = fh.read(size - len(data))
-            if not more:
+        filled = 0
+        while filled < size:
+            if readinto is not None:
+                n = readinto(view[filled:])
+            else:
+                data = fh.read(size - filled)
+                n = len(data)
+                view[filled : filled + n] = data
+            if not n:
                 break
-            data += more
-        yield data
+            filled += n
+        if not filled:
+            return
+        yield view[:filled]
+        if filled < size:
+            return
 
 
 class _FdReader:
@@ -90,6 +106,11 @@ class _FdReader:
         data = os.pread(self.fd, size if size >= 0 else 1 << 30, self.pos)
         self.pos += len(data)
         return data
+
+    def readinto(self, view: memoryview) -> int:
+        n = os.preadv(self.fd, [view], self.pos)
+        self.pos += n
+        return n
 
     def __enter__(self) -> _FdReader:
         self.pos = 0

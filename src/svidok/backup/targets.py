@@ -92,15 +92,32 @@ class Target(Protocol):
 
     def delete(self, name: str) -> None: ...
 
+    def flush(self) -> None:
+        """Make every object put so far durable (called before a manifest refers to them)."""
+        ...
+
     def close(self) -> None: ...
 
 
 # -- a local or mounted directory -----------------------------------------------------------------
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class DirTarget:
+    """Objects as files under `root`. Bulk objects (packs) are fsync'ed in one sweep by `flush`,
+    so the kernel writes them back while the backup keeps encrypting; `put(..., durable=True)`
+    and everything a manifest depends on are durable before the manifest is written."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._unsynced: list[Path] = []
 
     def describe(self) -> str:
         return f"dir:{self.root}"
@@ -111,18 +128,40 @@ class DirTarget:
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        bulk = name.startswith("packs/")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if not bulk:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
             if tmp.parent.is_dir():
                 tmp.unlink(missing_ok=True)
             raise TargetError(f"{self.describe()}: cannot write {name}: {exc.strerror}") from exc
+        if bulk:
+            self._unsynced.append(path)
+        else:
+            _fsync_dir(path.parent)
+
+    def flush(self) -> None:
+        dirs = set()
+        for path in self._unsynced:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise TargetError(f"{self.describe()}: cannot sync {path.name}: {exc.strerror}") from exc
+            dirs.add(path.parent)
+        for d in dirs:
+            _fsync_dir(d)
+        self._unsynced = []
 
     def get(self, name: str) -> bytes:
         try:
@@ -234,6 +273,9 @@ class S3Target:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
         except Exception as exc:
             raise self._fail("delete", name, exc) from exc
+
+    def flush(self) -> None:
+        pass  # a successful PUT is durable
 
     def close(self) -> None:
         pass
@@ -362,6 +404,9 @@ class SFTPTarget:
             self.sftp.remove(self._path(name))
         except FileNotFoundError:
             pass
+
+    def flush(self) -> None:
+        pass  # the server closed each file before the rename
 
     def close(self) -> None:
         self.sftp.close()
