@@ -246,6 +246,10 @@ def comparison_levels(
         codes = _codes(strings)
         va, vb = codes[left], codes[right]
         gammas[:, column] = np.where((va >= 0) & (vb >= 0), (va == vb).astype(np.int8), -1)
+    # an officer turns up at many incidents: for them a different incident is no evidence
+    side = np.asarray(records.side)
+    officers = (side[left] == 1) | (side[right] == 1)
+    gammas[officers & (gammas[:, 7] == 0), 7] = -1
     return gammas
 
 
