@@ -16,6 +16,7 @@ call `refresh` after their commit.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -58,7 +59,7 @@ _PG_TRGM = (
     "USING gin (label {schema}.gin_trgm_ops)"
 )
 _PG_DROP = ("DROP INDEX IF EXISTS ix_search_doc_tsv", "DROP INDEX IF EXISTS ix_search_doc_label_trgm")
-_ensured: set[int] = set()
+_ensured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 Progress = Callable[[str, int], None]
 
@@ -97,19 +98,18 @@ def ensure(conn: Connection) -> None:
 
 def ensure_once(store: Store) -> None:
     """`ensure` once per engine and process."""
-    if id(store.engine) in _ensured:
+    if store.engine in _ensured:
         return
     with store.begin() as conn:
         ensure(conn)
-    _ensured.add(id(store.engine))
+    _ensured.add(store.engine)
 
 
 def drop_structures(conn: Connection) -> None:
     """Remove the dialect structures (before a bulk rebuild; tests that compare schemas)."""
     for statement in _SQLITE_DROP if conn.dialect.name == "sqlite" else _PG_DROP:
         conn.exec_driver_sql(statement)
-    engine: Engine = conn.engine
-    _ensured.discard(id(engine))
+    _ensured.discard(conn.engine)
 
 
 def _write(conn: Connection, docs: Iterable[Doc], next_n: int) -> tuple[int, int]:
@@ -161,7 +161,7 @@ def rebuild(store: Store, progress: Progress | None = None) -> dict[str, Any]:
             conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
         else:
             ensure(conn)
-    _ensured.add(id(store.engine))
+    _ensured.add(store.engine)
     if store.dialect == "postgresql":
         with store.read() as conn:
             conn.exec_driver_sql("ANALYZE search_doc")

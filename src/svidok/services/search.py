@@ -174,7 +174,7 @@ def _trigram(conn: Connection, raw: str) -> tuple[Select[Any], Any, str] | None:
     if schema is None or not raw.strip():
         return None
     cond = text(f'search_doc.label OPERATOR("{schema}".%) :raw').bindparams(raw=raw)
-    score = -func.similarity(DOC.c.label, raw)
+    score = -getattr(func, schema).similarity(DOC.c.label, raw)
     return select(*_SHOWN).where(cond), score, "postgresql-trigram"
 
 

@@ -1,0 +1,124 @@
+"""Search: any script, any word form, phrases, filters, facets, highlights, compartments, updates."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import ColumnElement, false, true
+
+from svidok.errors import InputError
+from svidok.reports import index
+from svidok.services import accounts, register
+from svidok.services.context import Actor, ServiceContext
+from svidok.services.search import SearchFilters, search
+from svidok.store.register import Store
+from tests.factories import write_jsonl
+
+
+def ids(store: Store | ServiceContext, query: str, filters: SearchFilters | None = None) -> list[str]:
+    return [h.id for h in search(store, query, filters).hits]
+
+
+def test_a_latin_query_finds_cyrillic_text_and_back(indexed: Store) -> None:
+    assert {"pe_sv", "so_ru"} <= set(ids(indexed, "Tsikhanouskaya"))
+    assert "pe_victim1" in ids(indexed, "Кавалёў")  # Cyrillic query, Latin person_name Kavaliou too
+    assert "pe_victim1" in ids(indexed, "Kovalev")
+    assert "so_en" in ids(indexed, "Савицкий")  # Cyrillic query, Latin testimony text
+
+
+def test_word_forms_are_found_through_stemming(indexed: Store) -> None:
+    assert "so_ru" in ids(indexed, "дубинка")  # ru: дубинками
+    assert "so_en" in ids(indexed, "detaining")  # en: detained
+
+
+def test_a_phrase_needs_its_words_together_and_in_order(indexed: Store) -> None:
+    assert ids(indexed, '"избили дубинками"') == ["so_ru"]
+    assert "so_far" in ids(indexed, "дубинками били")
+    assert "so_far" not in ids(indexed, '"дубинками били"')
+
+
+def test_filters_and_facets(indexed: Store) -> None:
+    result = search(indexed, "дубинками")
+    assert result.facets["kind"] == {"source": 2}
+    assert result.facets["status"] == {"alleged": 1, "verified": 1}
+    assert result.facets["violation"] == {"torture": 1, "cruel_treatment": 1}
+    assert ids(indexed, "дубинками", SearchFilters(violations=["cruel_treatment"])) == ["so_far"]
+    assert ids(indexed, "дубинками", SearchFilters(statuses=["alleged"])) == ["so_ru"]
+    assert ids(indexed, "дубинками", SearchFilters(date_from=date(2020, 9, 1))) == ["so_far"]
+    assert ids(indexed, "дубинками", SearchFilters(kinds=["person"])) == []
+    in_city = ids(indexed, "дубинками", SearchFilters(place="pl_zcity"))  # sub-places included
+    assert set(in_city) == {"so_ru", "so_far"}
+    assert ids(indexed, "Freedom", SearchFilters(units=["un_zmvd"], kinds=["incident"])) == ["in_1"]
+    assert ids(indexed, "Freedom", SearchFilters(units=["un_nobody"], kinds=["incident"])) == []
+
+
+def test_hits_are_ranked_and_highlighted(indexed: Store) -> None:
+    result = search(indexed, "Тихановская")
+    assert result.hits and all(a.score >= b.score for a, b in zip(result.hits, result.hits[1:], strict=False))
+    hit = next(h for h in result.hits if h.id == "so_ru")
+    marked = [hit.snippet[a:b] for a, b in hit.marks]
+    assert "Тихановская" in marked
+
+
+def test_persons_are_labelled_by_pseudonym_not_name(indexed: Store) -> None:
+    hit = next(h for h in search(indexed, "Tsikhanouskaya").hits if h.id == "pe_sv")
+    assert hit.label == "V-0101"
+
+
+class _NoSources(ServiceContext):
+    def visible(self, kind: str, id_column: ColumnElement[Any]) -> ColumnElement[bool]:
+        return false() if kind == "source" else true()
+
+
+def test_search_keeps_only_what_ctx_visible_allows(indexed: Store) -> None:
+    ctx = _NoSources(indexed, Actor("limited"))
+    found = ids(ctx, "Tsikhanouskaya")
+    assert "pe_sv" in found and "so_ru" not in found
+
+
+def test_search_within_compartments_of_a_user(indexed: Store) -> None:
+    from svidok.access.principal import Principal
+
+    system = ServiceContext(indexed, Actor("admin"))
+    for name in ("case-a", "case-b"):
+        accounts.create_compartment(system, name)
+    accounts.assign_records(system, "case-a", "source", ["so_ru"])
+    accounts.assign_records(system, "case-b", "source", ["so_far"])
+    analyst = ServiceContext(
+        indexed,
+        Actor("ana", "analyst"),
+        principal=Principal("ana", "analyst", compartments=frozenset({"case-a"})),
+    )
+    assert ids(analyst, "дубинками") == ["so_ru"]
+    assert ids(system, "дубинками", SearchFilters(compartment="case-b")) == ["so_far"]
+    assert search(system, "дубинками").facets["compartment"] == {"case-a": 1, "case-b": 1}
+
+
+def test_refresh_indexes_new_and_changed_records(indexed: Store, tmp_path: Path) -> None:
+    new = [
+        {
+            "record": "source",
+            "id": "so_new",
+            "kind": "testimony",
+            "author_role": "victim",
+            "language": "pl",
+            "text": "Zatrzymano mnie na placu, bili pałkami.",
+            "received_at": "2020-08-15T09:15:00Z",
+            "reliability": "C",
+            "credibility": 3,
+            "origin": "import",
+        }
+    ]
+    register.import_file(indexed, write_jsonl(tmp_path / "new.jsonl", new))
+    assert ids(indexed, "pałka") == []
+    assert index.refresh(indexed, "source", ["so_new"]) == 1
+    assert ids(indexed, "pałka") == ["so_new"]  # pl: pałkami
+    assert index.refresh(indexed, "act", ["ac_9"]) == 2  # its incident and the testimony cited for it
+
+
+def test_an_empty_query_is_refused(indexed: Store) -> None:
+    with pytest.raises(InputError):
+        search(indexed, "  ")
