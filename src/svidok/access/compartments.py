@@ -114,7 +114,12 @@ class Visibility:
             )
         clauses: list[ColumnElement[bool]] = []
         if reach:
-            clauses.append(id_column.in_(select(rc.c.record_id).where(rc.c.kind == kind, or_(*reach))))
+            # correlated EXISTS: one primary-key probe per row (fast for one record and for scans)
+            clauses.append(
+                exists(
+                    select(rc.c.record_id).where(rc.c.kind == kind, rc.c.record_id == id_column, or_(*reach))
+                )
+            )
         if break_glass and user_id is not None:
             glass2 = _table("break_glass").alias()
             clauses.append(
