@@ -39,7 +39,20 @@ class ReportLinkSettings:
         return asdict(self)
 
 
+def _gazetteer(conn: Connection) -> dict[str, tuple[float, float]]:
+    """Every place name in every language (case-folded) → the place's coordinates."""
+    place = table_of("place")
+    found: dict[str, tuple[float, float]] = {}
+    for name, names, lat, lon in conn.execute(
+        select(place.c.name, place.c.names, place.c.lat, place.c.lon).where(place.c.lat.is_not(None))
+    ):
+        for label in [name, *(names or {}).values()]:
+            found.setdefault(" ".join(str(label).casefold().split()), (lat, lon))
+    return found
+
+
 def _sources(conn: Connection, only: list[str] | None) -> pa.Table:
+    """Uncited sources with a reported time; a place given only in words is looked up in the gazetteer."""
     source, place, citation = table_of("source"), table_of("place"), table_of("citation")
     cited = select(citation.c.source_id).where(citation.c.subject_kind.in_(("incident", "act")))
     query = (
@@ -55,16 +68,32 @@ def _sources(conn: Connection, only: list[str] | None) -> pa.Table:
     )
     if only is not None:
         query = query.where(source.c.id.in_(only))
-    schema = pa.schema(
-        [
-            ("id", pa.string()),
-            ("s", pa.timestamp("us")),
-            ("e", pa.timestamp("us")),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-        ]
+    gazetteer = _gazetteer(conn)
+    rows: list[tuple[Any, ...]] = []
+    for record_id, start, end, lat, lon, text in conn.execute(
+        query.add_columns(source.c.reported_place_text)
+    ):
+        if lat is None and text:
+            lat, lon = gazetteer.get(" ".join(text.casefold().split()), (None, None))
+        rows.append((record_id, start, end, lat, lon))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in _WINDOW.names]
+    return pa.table(
+        {
+            name: pa.array(list(col), type=_WINDOW.field(name).type)
+            for name, col in zip(_WINDOW.names, columns, strict=True)
+        }
     )
-    return to_arrow(conn, query, schema)
+
+
+_WINDOW = pa.schema(
+    [
+        ("id", pa.string()),
+        ("s", pa.timestamp("us")),
+        ("e", pa.timestamp("us")),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+    ]
+)
 
 
 def _incidents(conn: Connection) -> pa.Table:
