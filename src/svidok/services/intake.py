@@ -527,7 +527,7 @@ class IntakeService:
         self, ctx: ServiceContext, operator: str | None = None, *, everyone: bool = False, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Open submissions, most urgent first, then oldest; the operator's languages unless `everyone`."""
-        ctx.require("record.view", "submission")
+        ctx.require("record.search", "submission")
         s = _SUBMISSION
         query = select(
             s.c.id,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from svidok.access.routes import operation
 from svidok.services.context import Actor
 from svidok.web.api.public import PROBLEMS, Lang
 from svidok.web.guard import api_operator
@@ -35,6 +36,7 @@ class Languages(BaseModel):
 
 
 @router.get("/queue", response_model=list[QueueItem])
+@operation("record.search")
 async def queue(request: Request, operator: Operator, everyone: bool = False) -> list[QueueItem]:
     """Open submissions for this operator's languages (all with `everyone`), most urgent first."""
     state = state_of(request)
@@ -45,6 +47,7 @@ async def queue(request: Request, operator: Operator, everyone: bool = False) ->
 
 
 @router.put("/languages", response_model=Languages)
+@operation("record.update")
 async def set_languages(request: Request, operator: Operator, body: Languages) -> Languages:
     """The languages this operator reads (routing)."""
     state = state_of(request)
@@ -55,6 +58,7 @@ async def set_languages(request: Request, operator: Operator, body: Languages) -
 
 
 @router.post("/submissions/{submission_id}/take", response_model=QueueItem, responses=PROBLEMS)
+@operation("record.update")
 async def take(request: Request, operator: Operator, submission_id: SubmissionId) -> QueueItem:
     state = state_of(request)
     ctx = state.context(operator)
@@ -64,6 +68,7 @@ async def take(request: Request, operator: Operator, submission_id: SubmissionId
 
 
 @router.get("/submissions/{submission_id}", responses=PROBLEMS)
+@operation("record.view")
 async def show(request: Request, operator: Operator, submission_id: SubmissionId) -> dict[str, Any]:
     """A submission with its testimony, additions, mentions and files (audited)."""
     state = state_of(request)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from svidok.access.routes import operation
 from svidok.domain.vocabulary import all_vocabularies, vocabulary
 from svidok.errors import NotFound
 from svidok.services.intake import Perpetrator, SubmissionDraft, Victim, reported_time
@@ -94,6 +95,7 @@ async def health() -> dict[str, str]:
 
 
 @router.post("/submissions", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
+@operation("submission.create")
 async def create_submission(request: Request, body: Annotated[SubmissionIn, Body()]) -> ReceiptOut:
     """Submit a testimony; the answer is the receipt, shown once."""
     state = state_of(request)
@@ -124,6 +126,7 @@ async def create_submission(request: Request, body: Annotated[SubmissionIn, Body
 
 
 @router.post("/submissions/additions", response_model=Accepted, responses=PROBLEMS)
+@operation("submission.receipt")
 async def add_to_submission(request: Request, body: Annotated[AdditionIn, Body()]) -> Accepted:
     """Add text to a submission with its receipt."""
     state = state_of(request)
@@ -134,11 +137,13 @@ async def add_to_submission(request: Request, body: Annotated[AdditionIn, Body()
 
 
 @router.get("/vocabularies", response_model=list[str])
+@operation("vocabulary.read")
 async def vocabularies() -> list[str]:
     return sorted(all_vocabularies())
 
 
 @router.get("/vocabularies/{name}", response_model=VocabularyOut, responses=PROBLEMS)
+@operation("vocabulary.read")
 async def vocabulary_terms(name: Annotated[str, Field(max_length=40)]) -> VocabularyOut:
     if name not in all_vocabularies():
         raise NotFound("vocabulary", name)

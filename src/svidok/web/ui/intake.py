@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from svidok.access.credentials import csrf_token
+from svidok.access.routes import operation
 from svidok.services.context import Actor
 from svidok.web.guard import COOKIE, check_form, page_operator
 from svidok.web.i18n import LANGUAGES
@@ -45,6 +46,7 @@ async def login(request: Request) -> Response:
 
 
 @router.get("/intake", response_class=HTMLResponse)
+@operation("record.search")
 async def queue_page(request: Request, everyone: bool = False) -> HTMLResponse:
     operator = _operator(request)
     state = state_of(request)
@@ -66,6 +68,7 @@ async def queue_page(request: Request, everyone: bool = False) -> HTMLResponse:
 
 
 @router.post("/intake/languages")
+@operation("record.update")
 async def languages(request: Request) -> Response:
     operator = _operator(request)
     form = await request.form()
@@ -77,6 +80,7 @@ async def languages(request: Request) -> Response:
 
 
 @router.post("/intake/{submission_id}/take")
+@operation("record.update")
 async def take(request: Request, submission_id: str) -> Response:
     operator = _operator(request)
     form = await request.form()
@@ -87,6 +91,7 @@ async def take(request: Request, submission_id: str) -> Response:
 
 
 @router.get("/intake/{submission_id}", response_class=HTMLResponse)
+@operation("record.view")
 async def submission_page(request: Request, submission_id: str) -> HTMLResponse:
     operator = _operator(request)
     state = state_of(request)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from svidok.access.routes import operation
 from svidok.domain.vocabulary import vocabulary
 from svidok.errors import InputError
 from svidok.services.intake import URGENT_REASONS, ContactNotAccepted, ReceiptRefused
@@ -45,6 +46,7 @@ async def _form(request: Request) -> tuple[FormData, str]:
 
 @router.get("/", response_class=HTMLResponse)
 @router.get("/submit", response_class=HTMLResponse)
+@operation("submission.create")
 async def submission_form(request: Request) -> HTMLResponse:
     state = state_of(request)
     context = await run_in_threadpool(_form_context, state, forms.values_of(FormData()), {})
@@ -52,6 +54,7 @@ async def submission_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/submit", response_class=HTMLResponse)
+@operation("submission.create")
 async def submit(request: Request) -> HTMLResponse:
     state = state_of(request)
     form, lang = await _form(request)
@@ -78,12 +81,14 @@ async def submit(request: Request) -> HTMLResponse:
 
 
 @router.get("/add", response_class=HTMLResponse)
+@operation("submission.receipt")
 async def add_form(request: Request) -> HTMLResponse:
     state = state_of(request)
     return render(request, "add.html", {"values": {}, "errors": {}, "max_files": state.web.max_files})
 
 
 @router.post("/add", response_class=HTMLResponse)
+@operation("submission.receipt")
 async def add(request: Request) -> HTMLResponse:
     state = state_of(request)
     form, lang = await _form(request)
