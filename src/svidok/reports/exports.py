@@ -47,7 +47,8 @@ def rows(ctx: ServiceContext, conn: Connection, kind: str) -> Iterator[dict[str,
 
 
 def _eid(record_id: str) -> str:
-    return f"{NS}-{record_id}"
+    """An FtM entity id (letters, digits, dots and dashes only): `svidok-in-3f9c…` for `in_3f9c…`."""
+    return f"{NS}-{record_id.replace('_', '-')}"
 
 
 def _date(value: Any) -> str | None:
@@ -70,7 +71,9 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
     """FtM entities (as dicts) of the records in reach."""
     suspects = ctx.can("suspect.view")
     places = {str(p["id"]): str(p["name"]) for p in rows(ctx, conn, "place")}
+    exported: set[str] = set()  # ids of exported records: references only point at these
     for unit in rows(ctx, conn, "unit"):
+        exported.add(str(unit["id"]))
         yield _entity(
             "Organization",
             unit["id"],
@@ -80,15 +83,13 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
             classification=unit["kind"],
             parent=_eid(unit["parent_id"]) if unit["parent_id"] else None,
         )
-    perpetrators: set[str] = set()
-    if suspects:
-        inv = table_of("involvement")
-        perpetrators = {
-            str(r[0]) for r in conn.execute(select(inv.c.person_id).where(inv.c.person_id.is_not(None)))
-        }
+    inv = table_of("involvement")  # persons named as perpetrators: exported only to who may see suspects
+    query = select(inv.c.person_id).where(inv.c.person_id.is_not(None)).distinct()
+    perpetrators = {str(r[0]) for r in conn.execute(query)}
     for person in rows(ctx, conn, "person"):
         if person["id"] in perpetrators and not suspects:
             continue
+        exported.add(str(person["id"]))
         yield _entity(
             "Person",
             person["id"],
@@ -100,6 +101,8 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
     for m in rows(ctx, conn, "membership"):
         if not suspects:
             break
+        if not {m["person_id"], m["unit_id"]} <= exported:
+            continue
         yield _entity(
             "Membership",
             m["id"],
@@ -110,6 +113,7 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
             endDate=m["end_date"],
         )
     for inc in rows(ctx, conn, "incident"):
+        exported.add(str(inc["id"]))
         yield _entity(
             "Event",
             inc["id"],
@@ -121,6 +125,7 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
             keywords=inc["status"],
         )
     for src in rows(ctx, conn, "source"):
+        exported.add(str(src["id"]))
         yield _entity(
             "Document",
             src["id"],
@@ -132,7 +137,7 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
             keywords=[src["kind"], f"reliability {src['reliability']}", f"credibility {src['credibility']}"],
         )
     for cite in rows(ctx, conn, "citation"):
-        if cite["subject_kind"] == "incident":
+        if cite["subject_kind"] == "incident" and {cite["subject_id"], cite["source_id"]} <= exported:
             yield _entity(
                 "Documentation",
                 cite["id"],
@@ -141,16 +146,17 @@ def ftm_entities(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, An
                 role="testimony" if cite["field"] == "" else cite["field"],
             )
     if suspects:
-        yield from _involvements(ctx, conn)
+        yield from _involvements(ctx, conn, exported)
 
 
-def _involvements(ctx: ServiceContext, conn: Connection) -> Iterator[dict[str, Any]]:
+def _involvements(ctx: ServiceContext, conn: Connection, exported: set[str]) -> Iterator[dict[str, Any]]:
+    """Perpetrator → incident links, only where both ends are exported."""
     acts = {str(a["id"]): (str(a["incident_id"]), str(a["violation"])) for a in rows(ctx, conn, "act")}
     for inv in rows(ctx, conn, "involvement"):
         found = acts.get(str(inv["act_id"]))
-        if found is None:
-            continue
         subject = inv["person_id"] or inv["unit_id"]
+        if found is None or found[0] not in exported or subject not in exported:
+            continue
         yield _entity(
             "UnknownLink",
             inv["id"],
