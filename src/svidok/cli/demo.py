@@ -12,6 +12,8 @@ from rich.table import Table
 
 from svidok.demo.generator import DEFAULT_SCALE, DEFAULT_SEED, DemoConfig, generate
 
+DEMO_COMPARTMENT = "demo-city"
+
 
 def demo(
     ctx: typer.Context,
@@ -40,7 +42,9 @@ def demo(
 ) -> None:
     """Generate a fictional city under a crackdown into an empty register (demo data only)."""
     from svidok.cli.context import open_service, settings_of
+    from svidok.services import accounts
     from svidok.services.linking import link_register
+    from svidok.store.models import RECORD_TABLES
 
     settings = settings_of(ctx)
     console = Console()
@@ -63,9 +67,14 @@ def demo(
             )
         with store.begin() as conn:
             service.record(conn, "demo.generate", None, None, {"scale": scale, "seed": seed})
+        accounts.create_compartment(service, DEMO_COMPARTMENT, "The fictional demo city")
+        for kind in RECORD_TABLES:
+            accounts.assign_records(service, DEMO_COMPARTMENT, kind, unassigned=True)
         if not no_link:
             with console.status("linking the demo register") as status:
                 linked = link_register(service, progress=lambda step: status.update(step), full=True)
+            accounts.assign_records(service, DEMO_COMPARTMENT, "person", unassigned=True)
+            accounts.assign_records(service, DEMO_COMPARTMENT, "link", unassigned=True)
             result.counts = store.counts()
             console.print(
                 f"linked: {linked.stats.get('person_links', 0):,} mention links, "
@@ -78,5 +87,8 @@ def demo(
         table.add_row(kind, f"{count:,}")
     console.print(table)
     console.print(f"ground truth: {result.truth_dir}")
+    console.print(
+        f"every record is in compartment {DEMO_COMPARTMENT!r}: grant it to users who should see them"
+    )
     if not no_serve:
         console.print(f"serving is not available yet; the register is ready at {settings.data_dir}")

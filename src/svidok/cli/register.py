@@ -33,6 +33,9 @@ def import_(
         Path | None,
         typer.Option(help="Write bad records here and import the rest (default: all or nothing)."),
     ] = None,
+    compartment: Annotated[
+        list[str] | None, typer.Option("--compartment", help="File the new records into this compartment.")
+    ] = None,
 ) -> None:
     """Import records; a bad record refuses the whole file unless --reject-file is given."""
     service = open_service(ctx)
@@ -52,6 +55,7 @@ def import_(
             mapping=mapping,
             reject_file=reject_file,
             progress=lambda n: progress.advance(task, n),
+            compartments=compartment,
         )
     service.store.close()
     console.print(

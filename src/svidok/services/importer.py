@@ -46,6 +46,7 @@ class ImportReport:
     rejected: int = 0
     problems: list[RecordProblem] = field(default_factory=list)
     reject_file: Path | None = None
+    inserted_ids: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def inserted_total(self) -> int:
@@ -69,7 +70,9 @@ class Importer:
         reject_file: Path | None = None,
         progress: Callable[[int], None] | None = None,
         on_commit: Callable[[Connection, ImportReport], None] | None = None,
+        track_ids: bool = False,
     ) -> None:
+        self.track_ids = track_ids
         self.store = store
         self.progress = progress
         self.on_commit = on_commit
@@ -121,6 +124,8 @@ class Importer:
             if by_kind.get(kind):
                 insert_rows(conn, table_of(kind), by_kind[kind])
                 self.report.inserted[kind] += len(by_kind[kind])
+                if self.track_ids:
+                    self.report.inserted_ids.setdefault(kind, []).extend(r["id"] for r in by_kind[kind])
 
     def _clean(self, item: Incoming) -> _Checked | None:
         if item.parse_error is not None:

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from svidok.errors import InputError, NotFound
 from svidok.services import csv_import, transfer
+from svidok.services.accounts import file_records, filing_compartments
 from svidok.services.context import Actor, ServiceContext
 from svidok.services.importer import Importer, ImportReport
 from svidok.settings import Settings
@@ -42,8 +43,16 @@ def init_register(settings: Settings) -> Store:
 
 
 def counts(target: ServiceContext | Store) -> dict[str, int]:
-    """Number of records of every kind."""
-    return as_context(target).store.counts()
+    """Number of records of every kind the actor may see."""
+    ctx = as_context(target)
+    ctx.require("register.stats")
+    out: dict[str, int] = {}
+    with ctx.store.read() as conn:
+        for kind in RECORD_TABLES:
+            table = table_of(kind)
+            query = select(func.count()).select_from(table).where(ctx.visible(kind, table.c.id))
+            out[kind] = int(conn.execute(query).scalar_one())
+    return out
 
 
 def import_file(
@@ -53,14 +62,22 @@ def import_file(
     mapping: Path | None = None,
     reject_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    compartments: list[str] | None = None,
 ) -> ImportReport:
-    """Import a JSON Lines export or, with a mapping, a CSV file; one audit entry for the batch."""
+    """Import a JSON Lines export or, with a mapping, a CSV file; one audit entry for the batch.
+
+    New records are filed into `compartments` (by default the importing user's own).
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     ctx = as_context(target)
+    ctx.require("register.import")
+    filing = filing_compartments(ctx, "source", compartments)
     store = ctx.store
 
     def audit(conn: Connection, report: ImportReport) -> None:
+        for kind, ids in report.inserted_ids.items():
+            file_records(conn, kind, ids, filing)
         ctx.record(
             conn,
             "register.import",
@@ -75,7 +92,9 @@ def import_file(
             },
         )
 
-    importer = Importer(store, str(path), reject_file=reject_file, progress=progress, on_commit=audit)
+    importer = Importer(
+        store, str(path), reject_file=reject_file, progress=progress, on_commit=audit, track_ids=bool(filing)
+    )
     if mapping is not None:
         header, rows = csv_import.read_csv(store, path, csv_import.load_mapping(mapping))
         return importer.run(rows, header=header)
@@ -85,9 +104,11 @@ def import_file(
 
 
 def export_register(target: ServiceContext | Store, out: Path) -> dict[str, int]:
-    """Write the whole register as JSON Lines; the export is an audit entry."""
+    """Write the register as JSON Lines: every record the actor may see, protected fields masked
+    as their role requires; the export is an audit entry."""
     ctx = as_context(target)
-    written = transfer.export_jsonl(ctx.store, out)
+    ctx.require("register.export")
+    written = transfer.export_jsonl(ctx.store, out, view=None if ctx.is_system else ctx)
     with ctx.store.begin() as conn:
         ctx.record(
             conn,
@@ -113,7 +134,14 @@ def show(target: ServiceContext | Store, kind: str, record_id: str) -> dict[str,
     Showing a record reads its protected fields, so it is an audit entry.
     """
     ctx = as_context(target)
+    if kind not in RECORD_TABLES:
+        table_of(kind)  # a clear error for an unknown kind
+    ctx.require_record("record.view", kind, record_id)
     table = table_of(kind)
+
+    def form(conn: Connection, of: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [transfer.export_form(of, r) for r in ctx.mask(conn, of, rows)]
+
     with ctx.store.begin() as conn:
         row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
         if row is None:
@@ -122,27 +150,33 @@ def show(target: ServiceContext | Store, kind: str, record_id: str) -> dict[str,
         cites = conn.execute(
             select(citation)
             .where(citation.c.subject_kind == kind, citation.c.subject_id == record_id)
+            .where(ctx.visible("citation", citation.c.id), ctx.visible("source", citation.c.source_id))
             .order_by(citation.c.field, citation.c.source_id)
         ).mappings()
         link = table_of("link")
-        links = conn.execute(
+        link_query = (
             select(link)
-            .where(or_(link.c.from_id == record_id, link.c.to_id == record_id))
+            .where(
+                or_(link.c.from_id == record_id, link.c.to_id == record_id), ctx.visible("link", link.c.id)
+            )
             .order_by(link.c.kind, link.c.id)
-        ).mappings()
+        )
+        if not ctx.can("suspect.view"):  # suspect candidates are a compartment of their own
+            link_query = link_query.where(link.c.kind != "suspect_act")
         shown: dict[str, Any] = {
-            "record": transfer.export_form(kind, dict(row)),
-            "sources": [transfer.export_form("citation", dict(c)) for c in cites],
-            "links": [transfer.export_form("link", dict(li)) for li in links],
+            "record": form(conn, kind, [dict(row)])[0],
+            "sources": form(conn, "citation", [dict(c) for c in cites]),
+            "links": form(conn, "link", [dict(li) for li in conn.execute(link_query).mappings()]),
         }
         for child_kind, column in CHILDREN.get(kind, []):
             child = table_of(child_kind)
             rows = conn.execute(
-                select(child).where(child.c[column] == record_id).order_by(child.c.id).limit(200)
+                select(child)
+                .where(child.c[column] == record_id, ctx.visible(child_kind, child.c.id))
+                .order_by(child.c.id)
+                .limit(200)
             ).mappings()
-            shown.setdefault("related", {})[child_kind] = [
-                transfer.export_form(child_kind, dict(r)) for r in rows
-            ]
+            shown.setdefault("related", {})[child_kind] = form(conn, child_kind, [dict(r) for r in rows])
         ctx.record(conn, "record.view", kind, record_id)
     return shown
 

@@ -14,9 +14,9 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from svidok.services.incoming import Incoming
 from svidok.store.models import RECORD_TABLES
@@ -41,16 +41,48 @@ def dumps(form: dict[str, Any]) -> str:
     return json.dumps(form, ensure_ascii=False, separators=(",", ":"))
 
 
-def export_jsonl(store: Store, out_path: Path, kinds: list[str] | None = None) -> dict[str, int]:
-    """Write the register to `out_path` atomically; return the number of records per kind."""
+class View(Protocol):
+    """What an actor may see: a WHERE clause per kind and a mask for protected fields."""
+
+    def visible(self, kind: str, id_column: ColumnElement[Any]) -> ColumnElement[bool]: ...
+
+    def mask(self, conn: Connection, kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+    def can(self, operation: str) -> bool: ...
+
+
+def export_jsonl(
+    store: Store, out_path: Path, kinds: list[str] | None = None, view: View | None = None
+) -> dict[str, int]:
+    """Write the register to `out_path` atomically; return the number of records per kind.
+
+    With a `view`, only what that actor may see is written, masked (the lossless
+    round trip holds for the full register, i.e. without a view).
+    """
     counts: dict[str, int] = {}
     tmp = out_path.with_name(out_path.name + ".tmp")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with store.read() as conn, tmp.open("w", encoding="utf-8", newline="\n") as out:
         for kind in kinds or list(RECORD_TABLES):
-            counts[kind] = _write_kind(conn, kind, out)
+            counts[kind] = (
+                _write_kind(conn, kind, out) if view is None else _write_viewed(conn, kind, out, view)
+            )
     os.replace(tmp, out_path)
     return counts
+
+
+def _write_viewed(conn: Connection, kind: str, out: TextIO, view: View) -> int:
+    table = table_of(kind)
+    query = select(table).where(view.visible(kind, table.c.id)).order_by(table.c.id)
+    if kind == "link" and not view.can("suspect.view"):
+        query = query.where(table.c.kind != "suspect_act")
+    written = 0
+    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": STREAM_BATCH})
+    while batch := result.mappings().fetchmany(STREAM_BATCH):
+        for row in view.mask(conn, kind, [dict(r) for r in batch]):
+            out.write(dumps(export_form(kind, row)) + "\n")
+            written += 1
+    return written
 
 
 def _write_kind(conn: Connection, kind: str, out: TextIO) -> int:
