@@ -50,7 +50,9 @@ import json
 import re
 import secrets
 import struct
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,6 +291,8 @@ class PackWriter:
         self.recipient = recipient
         self.pack_size = pack_size
         self._buf = bytearray(pack_size + FILE_CHUNK)  # reused: no page faults per pack
+        self._io = ThreadPoolExecutor(max_workers=1)
+        self._puts: deque[Future[None]] = deque()
         self._size = 0
         self._entries: list[tuple[bytes, int, int]] = []
         self.written: list[PackRef] = []
@@ -311,21 +315,49 @@ class PackWriter:
     def flush(self) -> PackRef | None:
         if not self._entries:
             return None
-        pid = secrets.token_hex(16)
         plain = bytes(memoryview(self._buf)[: self._size])  # age takes bytes: the one copy
-        ciphertext = pyrage.encrypt(plain, [self.recipient])
-        del plain
-        mapping = encode_map(self._entries)
-        self.target.put(pack_object(pid), ciphertext)
-        self.target.put(map_object(pid), mapping)
-        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
-        self.written.append(ref)
-        for chunk_id, _off, _len in self._entries:
-            self._located.setdefault(chunk_id, ref)
-        self.bytes_written += len(ciphertext) + len(mapping)
+        ref = self._write(self._entries, plain)
         self._entries = []
         self._size = 0
         return ref
+
+    def add_segment(self, chunk_ids: list[bytes], chunk_size: int, segment: bytes) -> PackRef:
+        """Write a run of new chunks, already contiguous in `segment`, as one pack of its own."""
+        entries = [
+            (cid, k * chunk_size, min(chunk_size, len(segment) - k * chunk_size))
+            for k, cid in enumerate(chunk_ids)
+        ]
+        self.pending.update(chunk_ids)
+        return self._write(entries, segment)
+
+    def _write(self, entries: list[tuple[bytes, int, int]], plain: bytes) -> PackRef:
+        pid = secrets.token_hex(16)
+        ciphertext = pyrage.encrypt(plain, [self.recipient])
+        mapping = encode_map(entries)
+        # Writing overlaps the next pack's encryption (pyrage holds the GIL, file and socket
+        # writes release it); at most two packs wait, errors surface on the next call or drain().
+        while len(self._puts) >= 2:
+            self._puts.popleft().result()
+        self._puts.append(self._io.submit(self._put_pair, pid, ciphertext, mapping))
+        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
+        self.written.append(ref)
+        for chunk_id, _off, _len in entries:
+            self._located.setdefault(chunk_id, ref)
+        self.bytes_written += len(ciphertext) + len(mapping)
+        return ref
+
+    def _put_pair(self, pid: str, ciphertext: bytes, mapping: bytes) -> None:
+        self.target.put(pack_object(pid), ciphertext)
+        self.target.put(map_object(pid), mapping)
+
+    def drain(self) -> None:
+        """Wait for every pack handed to the target; re-raise the first failure."""
+        try:
+            while self._puts:
+                self._puts.popleft().result()
+        finally:
+            self._io.shutdown(wait=True)
+            self._io = ThreadPoolExecutor(max_workers=1)
 
     def location(self, chunk_id: bytes) -> PackRef:
         """The pack a chunk added here went into (after `flush`)."""

@@ -95,6 +95,32 @@ def read_chunks(fh: Any, size: int) -> Iterator[memoryview]:
             return
 
 
+def read_segments(fh: Any, chunk_size: int, segment: int) -> Iterator[bytes]:
+    """Segments of a stream as `bytes`, each a whole number of chunks (the last may be short).
+
+    Reading a segment is the pipeline's one copy: its chunks are hashed through views, and a
+    segment of new chunks is encrypted as it is, as one pack.
+    """
+    size = max(chunk_size, segment // chunk_size * chunk_size)
+    while True:
+        data = fh.read(size)
+        if not data:
+            return
+        if len(data) < size:  # a stream may return short reads before its end
+            parts = [data]
+            got = len(data)
+            while got < size:
+                more = fh.read(size - got)
+                if not more:
+                    break
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+        yield bytes(data)
+        if len(data) < size:
+            return
+
+
 class _FdReader:
     """A reader over an already open descriptor (never closes it: see the module docstring)."""
 
@@ -268,4 +294,4 @@ def import_keys(
     return ring
 
 
-__all__ += ["OWASP_ARGON2", "read_chunks"]
+__all__ += ["OWASP_ARGON2", "read_chunks", "read_segments"]

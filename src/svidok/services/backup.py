@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from svidok.backup.repo import (
     CONFIG,
     DB_CHUNK,
     FILE_CHUNK,
+    PACK_SIZE,
     AgeIdentity,
     BackupCorrupt,
     BackupKeys,
@@ -55,7 +57,7 @@ from svidok.backup.source import (
     export_keys,
     extra_files,
     import_keys,
-    read_chunks,
+    read_segments,
 )
 from svidok.backup.targets import ObjectMissing, Target, TargetError
 from svidok.crypto.keyring import KEYRING_FILE, KEYS_FILE, OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
@@ -192,11 +194,25 @@ def create(
         report.seconds = time.perf_counter() - started
         return report
 
-    with p.store.begin() as conn:
-        p.audit.append(
-            conn, actor, action, None, None, {"snapshot": sid, "targets": [s.result.target for s in sinks]}
-        )
-        cp = p.audit.checkpoint(conn)
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(10):  # a concurrent appender took our sequence number: retry
+        try:
+            with p.store.begin() as conn:
+                p.audit.append(
+                    conn,
+                    actor,
+                    action,
+                    None,
+                    None,
+                    {"snapshot": sid, "targets": [s.result.target for s in sinks]},
+                )
+                cp = p.audit.checkpoint(conn)
+            break
+        except IntegrityError:
+            if attempt == 9:
+                raise
+            time.sleep(0.01 * (attempt + 1))
     report.audit_size = cp.size
 
     files: list[dict[str, Any]] = []
@@ -205,26 +221,35 @@ def create(
     def take(source: SourceFile) -> None:
         ids: list[bytes] = []
         size = 0
+        cs = source.chunk_size
         with source.open() as fh:
-            for data in read_chunks(fh, source.chunk_size):
-                cid = keys.chunk_id(data)
-                ids.append(cid)
-                size += len(data)
-                report.chunks += 1
-                if cid not in seen:
-                    seen.add(cid)
-                    for sink in sinks:
+            for segment in read_segments(fh, cs, PACK_SIZE):
+                view = memoryview(segment)
+                seg_ids = [keys.chunk_id(view[o : o + cs]) for o in range(0, len(segment), cs)]
+                ids += seg_ids
+                size += len(segment)
+                report.chunks += len(seg_ids)
+                distinct = len(set(seg_ids)) == len(seg_ids)
+                for sink in sinks:
+                    if sink.result.error is not None:
+                        continue
+                    known, pending = sink.known, sink.writer.pending
+                    try:
                         if (
-                            sink.result.error is None
-                            and cid not in sink.known
-                            and cid not in sink.writer.pending
+                            distinct
+                            and len(segment) >= FILE_CHUNK
+                            and not any(c in known or c in pending for c in seg_ids)
                         ):
-                            try:
-                                sink.writer.add(cid, data)
-                            except TargetError as exc:
-                                _fail(sink, exc)
+                            sink.writer.add_segment(seg_ids, cs, segment)  # no copy: the read is the pack
+                            continue
+                        for k, cid in enumerate(seg_ids):
+                            if cid not in known and cid not in pending:
+                                sink.writer.add(cid, view[k * cs : (k + 1) * cs])
+                    except TargetError as exc:
+                        _fail(sink, exc)
+                seen.update(seg_ids)
                 if progress:
-                    progress(len(data))
+                    progress(len(segment))
         report.bytes_read += size
         report.files += 1
         files.append(
@@ -261,6 +286,7 @@ def create(
             continue
         try:
             sink.writer.flush()
+            sink.writer.drain()
             refs: dict[str, PackRef] = {}
             for cid in seen:
                 ref = sink.known.get(cid)
@@ -296,6 +322,11 @@ def create(
             sink.repo.target.delete(lock_object(sid))
         except (TargetError, BackupCorrupt) as exc:
             _fail(sink, exc)
+    for sink in sinks:
+        try:
+            sink.writer.drain()
+        except TargetError:
+            pass  # already reported
     report.seconds = time.perf_counter() - started
     return report
 
@@ -540,27 +571,45 @@ def restore(
         return view
 
     new_dir.mkdir(parents=True, exist_ok=True)
-    for f in index["files"]:
-        dest = _destination(new_dir, f["path"])
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_name(dest.name + ".part")
-        written = 0
-        with part.open("wb") as out:
+    # Writes go to one I/O thread in order (decryption holds the GIL, writes release it).
+    io = ThreadPoolExecutor(max_workers=1)
+    queued: deque[Future[Any]] = deque()
+
+    def submit(fn: Callable[..., Any], *args: Any) -> None:
+        queued.append(io.submit(fn, *args))
+        while len(queued) > 32:
+            queued.popleft().result()
+
+    def finish(out: Any, part: Path, dest: Path, kind: str) -> None:
+        out.close()
+        part.replace(dest)
+        if kind == "blob":
+            os.chmod(dest, 0o444)
+
+    try:
+        for f in index["files"]:
+            dest = _destination(new_dir, f["path"])
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            part = dest.with_name(dest.name + ".part")
+            written = 0
+            out = part.open("wb")
             for i, cid in enumerate(decode_ids(f["chunks"])):
                 view = chunk(cid, f["path"], i)
-                out.write(view)
+                submit(out.write, view)
                 written += len(view)
                 if progress:
                     progress(len(view))
-        if written != f["size"]:
-            raise BackupCorrupt(
-                f"snapshot {sid}: {f['path']} restored {written} bytes, index says {f['size']}"
-            )
-        part.replace(dest)
-        if f["kind"] == "blob":
-            os.chmod(dest, 0o444)
-        report.files += 1
-        report.bytes_written += written
+            if written != f["size"]:
+                raise BackupCorrupt(
+                    f"snapshot {sid}: {f['path']} restored {written} bytes, index says {f['size']}"
+                )
+            submit(finish, out, part, dest, f["kind"])
+            report.files += 1
+            report.bytes_written += written
+        while queued:
+            queued.popleft().result()
+    finally:
+        io.shutdown(wait=True)
     cache.clear()
     _sync_tree(new_dir)  # one sweep: the kernel has been writing back meanwhile
     import_keys(new_dir, bundle, secret, params)
