@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import True_
 
-from svidok.errors import InputError
+from svidok.errors import ConfigError, InputError
 from svidok.reports import index
 from svidok.reports.documents import KINDS
 from svidok.reports.query import Parsed, parse, to_fts5, to_tsquery
@@ -239,6 +239,14 @@ def _hits(conn: Connection, ctx: ServiceContext, rows: list[Any], p: Parsed) -> 
     return hits
 
 
+def _check_indexed(conn: Connection) -> None:
+    """An empty index over a register with records means nobody built it: say how."""
+    if conn.execute(select(DOC.c.n).limit(1)).first() is None:
+        source = table_of("source")
+        if conn.execute(select(source.c.id).limit(1)).first() is not None:
+            raise ConfigError("the search index is empty: run `svidok report reindex`")
+
+
 def search(
     target: ServiceContext | Store,
     query: str,
@@ -277,6 +285,8 @@ def search(
                 else:
                     total, exact = len(rows) + offset, False
                 break
+        if not rows and not offset:
+            _check_indexed(conn)
         hits = _hits(conn, ctx, rows, parsed)
         ctx.record(
             conn,
