@@ -58,3 +58,15 @@ def test_bic_and_the_patterns() -> None:
 def test_refuses_fewer_than_three_lists() -> None:
     with pytest.raises(InputError):
         estimate(["a", "b"], {(1, 0): 3, (0, 1): 4, (1, 1): 1})
+
+
+def test_capture_histories_of_the_register_hold_no_identities(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from svidok.demo.generator import DemoConfig, generate
+    from svidok.services import reporting
+
+    generate(store, tmp_path, DemoConfig(scale=300, seed=4))
+    table = reporting.capture_histories(store)
+    assert table and all(len(p) == len(reporting.DEFAULT_LISTS) and set(p) <= {0, 1} for p in table)
+    assert all(isinstance(n, int) and n > 0 for n in table.values())
+    stats = reporting.statistics(store)
+    assert sum(n for p, n in table.items() if p[3]) == stats["totals"]["victims"]
