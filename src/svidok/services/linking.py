@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
 
+from svidok.access.compartments import copy_compartments
 from svidok.domain.values import new_id
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
@@ -67,6 +68,7 @@ def link_register(
     others are linked; with `full`, every machine decision is made afresh
     (human decisions still stand) and stale machine links are removed.
     """
+    ctx.require("link.run")
     settings = settings or LinkSettings()
     say = progress or (lambda _step: None)
     report = LinkReport()
@@ -214,6 +216,17 @@ def _write_persons(
     )
     new_rows = [row for row in new_rows if row["id"] not in existing]
     insert_rows(conn, person, new_rows)
+    made = {row["id"] for row in new_rows}
+    copy_compartments(
+        conn,
+        (
+            ("person", person_id, "mention", records.ids[i])
+            for person_id, indices in result.new_persons.items()
+            if person_id in made
+            for i in indices
+            if not records.is_person[i]
+        ),
+    )
 
     changes = []
     for i, record_id in enumerate(records.ids):
@@ -300,6 +313,7 @@ def link_new_mention(
     Its name keys join the index; above the auto threshold it is assigned to the
     best person, in the review band the candidates wait for a reviewer.
     """
+    ctx.require_record("record.update", "mention", mention_id)
     settings = settings or PersonLinkSettings()
     mention, index = table_of("mention"), table_of("name_key")
     with ctx.store.begin() as conn:

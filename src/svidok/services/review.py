@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
+from svidok.access.compartments import copy_compartments
 from svidok.domain.values import new_id
 from svidok.errors import ConflictError, InputError, NotFound
 from svidok.services.context import ServiceContext, utc_now
@@ -40,11 +41,19 @@ def list_links(
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Links to review, best score first."""
+    """Links to review, best score first, within the actor's compartments.
+
+    Suspect candidates are listed only for roles allowed `suspect.view`.
+    """
+    ctx.require("link.list")
+    if kind == "suspect_act":
+        ctx.require("suspect.view")
     link = table_of("link")
-    query = select(link).where(link.c.status == status)
+    query = select(link).where(link.c.status == status, ctx.visible("link", link.c.id))
     if kind:
         query = query.where(link.c.kind == kind)
+    elif not ctx.can("suspect.view"):
+        query = query.where(link.c.kind != "suspect_act")
     query = query.order_by(link.c.score.desc(), link.c.id).limit(limit).offset(offset)
     with ctx.store.read() as conn:
         return [export_form("link", dict(row)) for row in conn.execute(query).mappings()]
@@ -54,7 +63,12 @@ def decide(ctx: ServiceContext, link_id: str, decision: str) -> dict[str, Any]:
     """Confirm or reject one link; a confirmed mention→person link resolves the mention."""
     if decision not in DECISIONS:
         raise InputError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    ctx.require_record("link.decide", "link", link_id)
     link, mention = table_of("link"), table_of("mention")
+    with ctx.store.read() as conn:
+        kind = conn.execute(select(link.c.kind).where(link.c.id == link_id)).scalar()
+    if kind == "suspect_act":
+        ctx.require("suspect.view")
     with ctx.store.begin() as conn:
         row = conn.execute(select(link).where(link.c.id == link_id)).mappings().first()
         if row is None:
@@ -87,6 +101,8 @@ def merge_persons(ctx: ServiceContext, keep_id: str, merge_id: str) -> dict[str,
     """Record that `merge_id` is the same person as `keep_id` and move every reference to `keep_id`."""
     if keep_id == merge_id:
         raise InputError("a person cannot be merged into itself")
+    ctx.require_record("person.merge", "person", keep_id)
+    ctx.require_record("person.merge", "person", merge_id)
     moved: dict[str, int] = {}
     with ctx.store.begin() as conn:
         _require(conn, "person", keep_id)
@@ -125,6 +141,9 @@ def split_person(ctx: ServiceContext, person_id: str, mention_ids: list[str]) ->
     """Move mentions that are not this person to a new person; runs will not move them back."""
     if not mention_ids:
         raise InputError("name at least one mention to split off")
+    ctx.require_record("person.split", "person", person_id)
+    for mention_id in mention_ids:
+        ctx.require_record("person.split", "mention", mention_id)
     mention, person = table_of("mention"), table_of("person")
     with ctx.store.begin() as conn:
         old = _require(conn, "person", person_id)
@@ -147,6 +166,7 @@ def split_person(ctx: ServiceContext, person_id: str, mention_ids: list[str]) ->
             },
         )
         conn.execute(update(mention).where(mention.c.id.in_(mention_ids)).values(person_id=new_person))
+        copy_compartments(conn, [("person", new_person, "person", person_id)])
         for mention_id in mention_ids:
             _decided_link(ctx, conn, "mention_person", mention_id, person_id, "rejected", "human split")
             _decided_link(ctx, conn, "mention_person", mention_id, new_person, "confirmed", "human split")
