@@ -431,6 +431,7 @@ def verify(
             refs.setdefault(ref.pack, ref)
             users.setdefault(ref.pack, []).append(m.snapshot)
     present: dict[str, set[bytes]] = {}
+    checker: BackupKeys | None = None
     for pid in sorted(refs):
         ref = refs[pid]
         report.packs += 1
@@ -459,7 +460,8 @@ def verify(
             except BackupCorrupt as exc:
                 report.problems.append(f"pack {pid}: {exc}")
                 continue
-            keys = BackupKeys(chunk_key, Ed25519PrivateKey.generate())
+            keys = checker if checker is not None else BackupKeys(chunk_key, Ed25519PrivateKey.generate())
+            checker = keys
             view = memoryview(plain)
             for cid, off, length in entries:
                 if off + length > len(plain) or keys.chunk_id(view[off : off + length]) != cid:
@@ -662,7 +664,10 @@ def _key_bundle(
     """The snapshot's own key bundle, the one named, or else the newest one still kept (KEY-02)."""
     candidates = [keys_from] if keys_from else [manifest.snapshot, *reversed(repo.snapshot_ids())]
     for sid in candidates:
-        m = manifest if sid == manifest.snapshot else repo.manifest(sid)
+        try:
+            m = manifest if sid == manifest.snapshot else repo.manifest(sid)
+        except (BackupCorrupt, ObjectMissing):
+            continue  # a damaged manifest cannot vouch for its key bundle
         ref = m.body.get("keys")
         if ref is None:
             continue
