@@ -10,16 +10,14 @@ from svidok.services.keys import Protection
 from svidok.settings import Settings
 from svidok.web import create_app
 from svidok.web.config import WebSettings
-from tests.web.conftest import OPERATOR_TOKEN
-
-AUTH = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+from tests.web.conftest import People
 
 
 @pytest.mark.parametrize(
     "path", ["/", "/add", "/api/v1/health", "/api/v1/openapi.json", "/static/svidok.css", "/nope"]
 )
 def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
-    response = client.get(path)
+    response = client.get("http://testserver" + path)  # plain HTTP: no HSTS
     csp = response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -87,7 +85,10 @@ def test_bodies_beyond_the_limit_are_refused(protection: Protection) -> None:
         assert response.status_code == 413 and response.headers["content-type"] == "application/problem+json"
 
 
-def test_the_queue_is_routed_by_language_and_urgency(client: TestClient) -> None:
+def test_the_queue_is_routed_by_language_and_urgency(client: TestClient, people: People) -> None:
+    people.add("op-anna", "intake_operator", ("intake",))
+    auth = people.token("op-anna", "record.*")
+
     def submit(lang: str, urgent: list[str]) -> None:
         assert (
             client.post(
@@ -102,25 +103,29 @@ def test_the_queue_is_routed_by_language_and_urgency(client: TestClient) -> None
     submit("ru", ["needs_medical_care"])
     submit("be", [])
     assert (
-        client.put("/api/v1/intake/languages", json={"languages": ["be", "ru"]}, headers=AUTH).status_code
+        client.put("/api/v1/intake/languages", json={"languages": ["be", "ru"]}, headers=auth).status_code
         == 200
     )
-    mine = client.get("/api/v1/intake/queue", headers=AUTH).json()
+    mine = client.get("/api/v1/intake/queue", headers=auth).json()
     assert [(i["language"], i["urgency"]) for i in mine] == [("be", 4), ("ru", 2), ("ru", 0), ("be", 0)]
-    everyone = client.get("/api/v1/intake/queue?everyone=true", headers=AUTH).json()
+    everyone = client.get("/api/v1/intake/queue?everyone=true", headers=auth).json()
     assert [i["urgency"] for i in everyone] == [4, 4, 2, 0, 0]
     first = mine[0]["id"]
-    taken = client.post(f"/api/v1/intake/submissions/{first}/take", headers=AUTH).json()
+    taken = client.post(f"/api/v1/intake/submissions/{first}/take", headers=auth).json()
     assert taken["status"] == "assigned" and taken["assigned_to"] == "op-anna"
-    shown = client.get(f"/api/v1/intake/submissions/{first}", headers=AUTH).json()
+    shown = client.get(f"/api/v1/intake/submissions/{first}", headers=auth).json()
     assert shown["sources"][0]["text"] == "x" and "passphrase_hash" not in shown
 
 
-def test_operator_pages_need_a_sign_in_and_a_csrf_token(client: TestClient) -> None:
+def test_operator_pages_need_a_sign_in_and_a_csrf_token(client: TestClient, people: People) -> None:
+    people.add("op-anna", "intake_operator", ("intake",))
     assert client.get("/intake").status_code == 401
-    assert client.post("/login", data={"token": "wrong"}).status_code == 401
-    signed = client.post("/login", data={"token": OPERATOR_TOKEN}, follow_redirects=False)
-    assert signed.status_code == 303
+    assert "/login" in client.get("/intake").text
+    wrong = client.post("/login", data={"name": "op-anna", "password": "wrong", "code": "000000"})
+    assert wrong.status_code == 401
+    people.sign_in(client, "op-anna")
+    cookie = next(c for c in client.cookies.jar if c.name == "__Host-svidok-session")
+    assert cookie.secure and cookie.path == "/" and cookie.has_nonstandard_attr("HttpOnly")
     assert client.get("/intake").status_code == 200
     assert client.post("/intake/languages", data={"languages": ["ru"]}).status_code == 403
 

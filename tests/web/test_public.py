@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from svidok.services.keys import Protection, open_identity
 from svidok.store.models import Base
+from tests.web.conftest import People
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 SUBMISSION = Base.metadata.tables["submission"]
@@ -156,7 +157,7 @@ def test_contact_details_are_sealed_to_the_officer(
     ]
 
 
-def test_what_a_source_typed_is_shown_as_text(client: TestClient) -> None:
+def test_what_a_source_typed_is_shown_as_text(client: TestClient, people: People) -> None:
     markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     again = client.post("/submit", data={"lang": "en", "what_happened": markup, "lat": "1"})
     assert again.status_code == 422
@@ -165,7 +166,8 @@ def test_what_a_source_typed_is_shown_as_text(client: TestClient) -> None:
     )
     assert "<img src=x" not in again.text
     client.post("/submit", data={"lang": "en", "what_happened": markup, "perp_1_name": markup})
-    client.cookies.set("svidok-operator", "operator-test-token")
+    people.add("op-anna", "intake_operator", ("intake",))
+    people.sign_in(client, "op-anna")
     queue = client.get("/intake?everyone=true")
     submission_id = re.search(r'href="/intake/(sb_[0-9a-f]+)"', queue.text)
     assert submission_id

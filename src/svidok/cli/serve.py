@@ -7,28 +7,12 @@ are off too, so no address reaches a log line or a record.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from svidok.cli.context import settings_of
-from svidok.errors import ConfigError
 from svidok.web.config import WebSettings
-
-
-def operator_tokens(spec: str | None) -> dict[str, tuple[str, str]]:
-    """TEMPORARY: `token=name:role,...` from SVIDOK_OPERATOR_TOKENS, until access sessions land."""
-    tokens: dict[str, tuple[str, str]] = {}
-    for part in (spec or "").split(","):
-        if not part.strip():
-            continue
-        token, _, who = part.strip().partition("=")
-        name, _, role = who.partition(":")
-        if len(token) < 16 or not name:
-            raise ConfigError("SVIDOK_OPERATOR_TOKENS: use token=name:role, tokens of 16 characters or more")
-        tokens[token] = (name, role or "intake_operator")
-    return tokens
 
 
 def serve(
@@ -45,9 +29,11 @@ def serve(
 
     settings = settings_of(ctx)
     protection = open_protection(ctx)
-    web = WebSettings(tls=tls, operator_tokens=operator_tokens(os.environ.get("SVIDOK_OPERATOR_TOKENS")))
+    web = WebSettings(tls=tls)
     app = create_app(settings, protection=protection, web=web)
-    typer.echo(f"serving the register in {settings.data_dir} on http://{host}:{port}/ (access log off)")
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    typer.echo(f"serving the register in {settings.data_dir} on http://{shown}:{port}/ (access log off)")
+    typer.echo("operators sign in at /login (session cookies need HTTPS or localhost)")
     try:
         uvicorn.run(
             app,

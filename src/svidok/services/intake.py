@@ -65,6 +65,7 @@ _ADDITION = Base.metadata.tables["submission_addition"]
 _OPERATOR = Base.metadata.tables["intake_operator"]
 _KEY, _SEALED = Base.metadata.tables["protection_key"], Base.metadata.tables["sealed_identity"]
 _INSERT_SOURCE, _INSERT_MENTION, _INSERT_SUBMISSION = insert(_SOURCE), insert(_MENTION), insert(_SUBMISSION)
+_INSERT_FILED = insert(Base.metadata.tables["record_compartment"])
 
 URGENT_REASONS: dict[str, int] = {"ongoing_detention": 4, "missing_person": 4, "needs_medical_care": 2}
 """Reasons that make a submission jump the queue, with their weight."""
@@ -299,9 +300,13 @@ class GroupCommit:
 class IntakeService:
     """Intake use cases over one register; `evidence` stores files (None: files refused)."""
 
-    def __init__(self, evidence: EvidenceService | None, tz: str = "Europe/Minsk") -> None:
+    def __init__(
+        self, evidence: EvidenceService | None, tz: str = "Europe/Minsk", compartment: str | None = None
+    ) -> None:
         self.evidence = evidence
         self.tz = tz
+        self.compartment = compartment
+        """New submissions and their testimonies are filed into this compartment (it must exist)."""
         self._write = threading.Lock()
         self._writers: dict[int, GroupCommit] = {}
 
@@ -366,6 +371,7 @@ class IntakeService:
             if mentions:
                 conn.execute(_INSERT_MENTION, mentions)
             conn.execute(_INSERT_SUBMISSION, row)
+            self._file(conn, submission_id, source_id)
             ctx.record(conn, "submission.create", "submission", submission_id, details)
             if sealed_contact is not None:
                 self._insert_sealed(conn, ctx, submission_id, *sealed_contact)
@@ -391,6 +397,7 @@ class IntakeService:
             conn.execute(
                 insert(_ADDITION).values(submission_id=submission["id"], source_id=source_id, received_at=now)
             )
+            self._file(conn, None, source_id)
             status = "updated" if submission["status"] not in OPEN_STATUSES else submission["status"]
             conn.execute(
                 update(_SUBMISSION)
@@ -406,6 +413,14 @@ class IntakeService:
             )
         self._store_files(ctx, source_id, files or [])
         return str(submission["id"])
+
+    def _file(self, conn: Connection, submission_id: str | None, source_id: str) -> None:
+        if self.compartment is None:
+            return
+        rows = [{"kind": "source", "record_id": source_id, "compartment": self.compartment}]
+        if submission_id is not None:
+            rows.append({"kind": "submission", "record_id": submission_id, "compartment": self.compartment})
+        conn.execute(_INSERT_FILED, rows)
 
     def _check_receipt(self, ctx: ServiceContext, code: str, passphrase: str) -> dict[str, Any]:
         with ctx.store.read() as conn:
@@ -548,7 +563,7 @@ class IntakeService:
 
     def take(self, ctx: ServiceContext, submission_id: str, operator: str) -> None:
         """Assign a submission to an operator (refused if someone else holds it)."""
-        ctx.require("record.update", "submission")
+        ctx.require_record("record.update", "submission", submission_id)
         with self._write, ctx.store.begin() as conn:
             row = conn.execute(
                 select(_SUBMISSION.c.status, _SUBMISSION.c.assigned_to).where(

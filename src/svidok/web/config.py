@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ACCEPTED_TYPES: tuple[str, ...] = (
     "image/jpeg",
@@ -35,8 +35,8 @@ class WebSettings:
     timezone: str = "Europe/Minsk"
     tls: bool = False
     """Send HSTS on every response (set when served over TLS, directly or behind a proxy)."""
-    operator_tokens: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
-    """TEMPORARY guard until access sessions land: token -> (user name, role)."""
+    intake_compartment: str | None = "intake"
+    """New public submissions are filed here (created at start if missing); grant it to intake operators."""
 
     @property
     def max_file_mb(self) -> str:

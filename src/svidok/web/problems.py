@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from svidok.errors import ConflictError, DatabaseUnavailable, InputError, NotFound, SvidokError
+from svidok.web.auth import MustChangePassword
 from svidok.web.ui.render import error_page
 
 PROBLEM_TYPE = "application/problem+json"
@@ -72,8 +73,18 @@ async def _svidok_error(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
     detail = str(exc) if status < 500 or status == 503 else None
     if _is_api(request):
-        return problem(status, detail)
+        response = problem(status, detail)
+        if status == 401:
+            response.headers["www-authenticate"] = 'Bearer realm="svidok"'
+        return response
     return error_page(request, status, detail)
+
+
+async def _must_change_password(request: Request, exc: Exception) -> Response:
+    del exc
+    if _is_api(request):
+        return problem(403, "change the initial password first")
+    return RedirectResponse("/account/password", status_code=303)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -106,5 +117,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SvidokError, _svidok_error)
+    app.add_exception_handler(MustChangePassword, _must_change_password)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

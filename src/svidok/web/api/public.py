@@ -21,7 +21,8 @@ Short = Annotated[str, Field(max_length=300)]
 PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": text, "content": {PROBLEM_TYPE: {"schema": {"type": "object"}}}}
     for code, text in (
-        (401, "No operator token"),
+        (401, "Not signed in: an API token is needed"),
+        (403, "Not allowed for this role or token"),
         (404, "Not found"),
         (409, "Conflict"),
         (422, "Invalid input"),

@@ -39,9 +39,36 @@ def render(
         except Exception:  # noqa: BLE001 - an unknown code is shown as itself
             return code
 
-    full = {"_": tr.gettext, "lang": chosen, "languages": LANGUAGES, "language_names": NAMES, "label": label}
+    def local(record: dict[str, Any] | None) -> str:
+        """A place's or unit's name in the page's language (its own name otherwise)."""
+        if not record:
+            return ""
+        names = record.get("names") or {}
+        return str(names.get(chosen) or record.get("name") or record.get("id") or "")
+
+    full = {
+        "_": tr.gettext,
+        "lang": chosen,
+        "languages": LANGUAGES,
+        "language_names": NAMES,
+        "label": label,
+        "local": local,
+        "when": when,
+        "caller": None,
+    }
     full.update(context)
     return templates().TemplateResponse(request, name, full, status_code=status)
+
+
+def when(value: Any, precision: str | None = "minute") -> str:
+    """A stored UTC time as text, as exact as its precision."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if precision in ("day", "week", "month", "year"):
+        return str(value.strftime("%Y-%m-%d"))
+    return str(value.strftime("%Y-%m-%d %H:%M")) + " UTC"
 
 
 def error_page(request: Request, status: int, detail: str | None) -> HTMLResponse:
