@@ -43,6 +43,7 @@ class SuspectSettings:
     rank_match_bonus: float = 0.1
     named_in_source_score: float = 0.9
     max_per_act: int = 25
+    max_roster: int = 40
     method: str = "suspects-v1"
 
     def as_dict(self) -> dict[str, Any]:
@@ -219,18 +220,29 @@ def suspect_candidates(
     units = con.execute("SELECT act, unit, dep, place_name, s, e, dist_m FROM deployed").fetchall()
     members = con.execute(
         """
-        SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
-               list(DISTINCT x.mention) FILTER (WHERE x.badge = m.badge) AS badge_mentions,
-               list(DISTINCT x.mention) FILTER (WHERE x.rank = m.rank AND x.unit = m.unit) AS rank_mentions
-        FROM deployed d
-        JOIN anc ON anc.ancestor = d.unit
-        JOIN members m ON m.unit = anc.unit
-        LEFT JOIN mentions x ON x.incident = d.incident
-        WHERE (m.start_date IS NULL OR m.start_date <= strftime(d.act_s, '%Y-%m-%d'))
-          AND (m.end_date IS NULL
-               OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
-        GROUP BY ALL
-        """
+        WITH roster_size AS (
+          SELECT anc.ancestor AS unit, count(*) AS n FROM anc JOIN members m ON m.unit = anc.unit GROUP BY 1
+        ), on_duty AS (
+          SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
+                 list(DISTINCT x.mention) FILTER (WHERE x.badge = m.badge) AS badge_mentions,
+                 list(DISTINCT x.mention) FILTER (WHERE x.rank = m.rank AND x.unit = m.unit) AS rank_mentions,
+                 any_value(r.n) AS roster
+          FROM deployed d
+          JOIN roster_size r ON r.unit = d.unit
+          JOIN anc ON anc.ancestor = d.unit
+          JOIN members m ON m.unit = anc.unit
+          LEFT JOIN mentions x ON x.incident = d.incident
+          WHERE (m.start_date IS NULL OR m.start_date <= strftime(d.act_s, '%Y-%m-%d'))
+            AND (m.end_date IS NULL
+                 OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
+          GROUP BY d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit
+        )
+        SELECT act, person, mb, unit, rank, badge, dep, deployed_unit, badge_mentions, rank_mentions
+        FROM on_duty
+        -- a whole roster is a lead only when it is small; a large one needs a badge or rank to point
+        WHERE roster <= ? OR len(badge_mentions) > 0 OR len(rank_mentions) > 0
+        """,
+        [settings.max_roster],
     ).fetchall()
     named = con.execute(
         """
