@@ -15,6 +15,7 @@ from sqlalchemy import update
 from svidok.access import totp
 from svidok.access.passwords import Passwords
 from svidok.crypto.keyring import TEST_ARGON2, MasterSecret
+from svidok.reports import index
 from svidok.services import accounts, register
 from svidok.services.accounts import Enrolment
 from svidok.services.context import Actor, ServiceContext
@@ -208,5 +209,5 @@ def people(protection: Protection, client: TestClient) -> People:
         accounts.create_compartment(system, name)
         for kind, chosen in ids.items():
             accounts.assign_records(system, name, kind, chosen)
-    accounts.assign_records(system, "case-a", "link", ["li_1", "li_s1", "li_e1", "li_m1"])
+    index.rebuild(protection.store)
     return crowd

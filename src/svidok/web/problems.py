@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from svidok.errors import ConflictError, DatabaseUnavailable, InputError, NotFound, SvidokError
+from svidok.errors import ConfigError, ConflictError, DatabaseUnavailable, InputError, NotFound, SvidokError
 from svidok.web.auth import MustChangePassword
 from svidok.web.ui.render import error_page
 
@@ -24,6 +24,7 @@ _STATUS: list[tuple[type[SvidokError], int]] = [
     (ConflictError, 409),
     (InputError, 422),
     (DatabaseUnavailable, 503),
+    (ConfigError, 503),
 ]
 _TITLES = {
     400: "Bad Request",

@@ -155,8 +155,10 @@ def incident_detail(ctx: ServiceContext, incident_id: str) -> dict[str, Any]:
             str(s)
             for s in conn.execute(
                 select(citation.c.source_id).where(
-                    citation.c.subject_kind == "incident",
-                    citation.c.subject_id == incident_id,
+                    or_(
+                        and_(citation.c.subject_kind == "incident", citation.c.subject_id == incident_id),
+                        and_(citation.c.subject_kind == "act", citation.c.subject_id.in_(act_ids)),
+                    ),
                     ctx.visible("citation", citation.c.id),
                 )
             ).scalars()
