@@ -38,6 +38,7 @@ from svidok.web.ui import public as public_ui
 from svidok.web.ui import register as register_ui
 from svidok.web.ui import review as review_ui
 from svidok.web.ui import stats as stats_ui
+from svidok.web.ui import structure as structure_ui
 from svidok.web.uploads import Spool
 
 __all__ = ["create_app"]
@@ -90,7 +91,13 @@ def create_app(
     app.include_router(account_ui.router)
     app.include_router(intake_ui.router)
     app.include_router(register_api.router)
-    for router in (register_ui.router, review_ui.router, cases_ui.router, stats_ui.router):
+    for router in (
+        register_ui.router,
+        review_ui.router,
+        cases_ui.router,
+        stats_ui.router,
+        structure_ui.router,
+    ):
         app.include_router(router)
     static = resources.files("svidok.web").joinpath("ui", "static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

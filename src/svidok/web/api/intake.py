@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from svidok.services import intake_queue
+from svidok.services.intake_queue import ActPlan, MentionPlan, MissingPlan, Structure
 from svidok.web.api.public import PROBLEMS, Lang
 from svidok.web.auth import Caller, api
 from svidok.web.state import state_of
@@ -71,3 +73,95 @@ async def show(
     """A submission with its testimony, additions, mentions and files (audited)."""
     state = state_of(request)
     return await run_in_threadpool(state.intake.show, caller.ctx, submission_id)
+
+
+class ActIn(BaseModel):
+    violation: Annotated[str, Field(max_length=40)]
+    victim_mention: Annotated[str | None, Field(max_length=32)] = None
+    injuries: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)] = []
+    description: Annotated[str, Field(max_length=4000)] = ""
+    occurred_at: datetime | None = None
+
+
+class MentionIn(BaseModel):
+    raw_name: Annotated[str, Field(min_length=1, max_length=300)]
+    role: Annotated[str, Field(max_length=40)] = "perpetrator"
+    rank: Annotated[str, Field(max_length=100)] = ""
+    badge_number: Annotated[str, Field(max_length=40)] = ""
+    unit_text: Annotated[str, Field(max_length=300)] = ""
+
+
+class MissingIn(BaseModel):
+    missing_name: Annotated[str, Field(min_length=1, max_length=300)]
+    sex: Literal["male", "female", "unknown"] = "unknown"
+    birth_date: Annotated[str | None, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None
+    last_seen_at: datetime | None = None
+    last_seen_text: Annotated[str, Field(max_length=300)] = ""
+
+
+class StructureIn(BaseModel):
+    title: Annotated[str, Field(max_length=300)] = ""
+    start_at: datetime | None = None
+    start_precision: Literal["minute", "hour", "day", "week"] = "day"
+    place_id: Annotated[str | None, Field(max_length=32)] = None
+    place_text: Annotated[str, Field(max_length=300)] = ""
+    status: Annotated[str, Field(max_length=40)] = "alleged"
+    incident_id: Annotated[str | None, Field(max_length=32)] = None
+    acts: Annotated[list[ActIn], Field(max_length=50)] = []
+    mentions: Annotated[list[MentionIn], Field(max_length=50)] = []
+    missing: MissingIn | None = None
+    reliability: Literal["A", "B", "C", "D", "E", "F"] = "F"
+    credibility: Annotated[int, Field(ge=1, le=6)] = 6
+    compartment: Annotated[str | None, Field(max_length=80)] = None
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@router.get("/submissions/{submission_id}/suggestions")
+async def suggestions(
+    caller: Annotated[Caller, Depends(api("record.create"))], submission_id: SubmissionId
+) -> dict[str, list[dict[str, Any]]]:
+    """Per person the submission describes, the persons the linking engine proposes."""
+    return await run_in_threadpool(intake_queue.suggestions, caller.ctx, submission_id)
+
+
+@router.post("/submissions/{submission_id}/structure", status_code=201)
+async def structure(
+    caller: Annotated[Caller, Depends(api("record.create"))],
+    submission_id: SubmissionId,
+    body: Annotated[StructureIn, Body()],
+) -> dict[str, Any]:
+    """Structure a submission into an incident, acts, mentions, evidence links and a missing case."""
+    plan = Structure(
+        title=body.title,
+        start_at=_naive(body.start_at),
+        start_precision=body.start_precision,
+        place_id=body.place_id,
+        place_text=body.place_text,
+        status=body.status,
+        incident_id=body.incident_id,
+        acts=[
+            ActPlan(a.violation, a.victim_mention, list(a.injuries), a.description, _naive(a.occurred_at))
+            for a in body.acts
+        ],
+        mentions=[
+            MentionPlan(m.raw_name, m.role, m.rank, m.badge_number, m.unit_text) for m in body.mentions
+        ],
+        missing=MissingPlan(
+            body.missing.missing_name,
+            body.missing.sex,
+            body.missing.birth_date,
+            _naive(body.missing.last_seen_at),
+            body.missing.last_seen_text,
+        )
+        if body.missing
+        else None,
+        reliability=body.reliability,
+        credibility=body.credibility,
+        compartment=body.compartment,
+    )
+    return await run_in_threadpool(intake_queue.structure, caller.ctx, submission_id, plan)
