@@ -24,12 +24,21 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("cli")
     env = dict(os.environ)
-    env.update(SVIDOK_DATA_DIR=str(root / "data"), SVIDOK_PASSPHRASE="cli reports passphrase", SVIDOK_ACTOR="tester")
+    env.update(
+        SVIDOK_DATA_DIR=str(root / "data"), SVIDOK_PASSPHRASE="cli reports passphrase", SVIDOK_ACTOR="tester"
+    )
     env.pop("SVIDOK_KEY_FILE", None)
     env.pop("SVIDOK_DATABASE_URL", None)
     assert run(env, "keys", "init").returncode == 0
-    cite = {"record": "citation", "id": "ci_cli", "source_id": "so_t1", "subject_kind": "incident",
-            "subject_id": "in_1", "field": "", "confidence": 0.7}
+    cite = {
+        "record": "citation",
+        "id": "ci_cli",
+        "source_id": "so_t1",
+        "subject_kind": "incident",
+        "subject_id": "in_1",
+        "field": "",
+        "confidence": 0.7,
+    }
     imported = run(env, "import", str(write_jsonl(root / "r.jsonl", [*RECORDS, cite])))
     assert imported.returncode == 0, imported.stderr
     video = root / "clip.mp4"

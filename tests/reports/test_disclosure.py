@@ -64,3 +64,17 @@ def test_public_statistics_of_the_register(store, tmp_path) -> None:  # type: ig
     for cell in published["cells"]:
         if cell["count"] is not None:
             assert cell["count"] == violations[cell["key"]]
+
+
+def test_a_tiny_register_withholds_the_totals_too() -> None:
+    from svidok.reports.disclosure import suppress_all
+
+    tables = suppress_all(
+        [
+            Table("by_month", "incidents", [Cell("2020-08", 1)]),
+            Table("by_status", "incidents", [Cell("alleged", 1)]),
+            Table("by_violation", "acts", [Cell("torture", 30), Cell("threats", 12)]),
+        ]
+    )
+    assert [t.public()["total"] for t in tables] == [None, None, 42]
+    assert audit(tables) == []
