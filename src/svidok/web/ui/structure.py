@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,18 +30,24 @@ def _text(data: FormData, name: str, limit: int = 2000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def _moment(data: FormData, day_field: str, time_field: str) -> datetime | None:
+def _moment(data: FormData, day_field: str, time_field: str, tz: ZoneInfo) -> datetime | None:
+    """A local date and time from the form as the naive UTC the register stores."""
     day = _text(data, day_field, 10)
     if not day:
         return None
     try:
         clock = _text(data, time_field, 5)
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock) if clock else time(12))
+        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock) if clock else time(12))
     except ValueError:
         raise InputError(f"{day_field}: a date YYYY-MM-DD and a time HH:MM") from None
+    return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
-def plan_of(data: FormData) -> Structure:
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return moment.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) if moment else None
+
+
+def plan_of(data: FormData, tz: ZoneInfo) -> Structure:
     """The operator's form as a `Structure` (empty rows are skipped)."""
     acts = [
         ActPlan(
@@ -68,13 +75,13 @@ def plan_of(data: FormData) -> Structure:
         missing = MissingPlan(
             missing_name=_text(data, "missing_name", 300),
             birth_date=_text(data, "missing_birth", 10) or None,
-            last_seen_at=_moment(data, "missing_seen_date", "missing_seen_time"),
+            last_seen_at=_moment(data, "missing_seen_date", "missing_seen_time", tz),
             last_seen_text=_text(data, "missing_seen_text", 300),
         )
     credibility = _text(data, "credibility", 1)
     return Structure(
         title=_text(data, "title", 300),
-        start_at=_moment(data, "start_date", "start_time"),
+        start_at=_moment(data, "start_date", "start_time", tz),
         start_precision=_text(data, "precision", 10) or "day",
         place_id=_text(data, "place", 32) or None,
         place_text=_text(data, "place_text", 300),
@@ -105,6 +112,8 @@ def _context(request: Request, caller: Caller, submission_id: str) -> dict[str, 
         "acts": range(1, ACTS + 1),
         "new_mentions": range(1, MENTIONS + 1),
         "error": None,
+        "reported": _local(shown["sources"][0]["reported_start"], ZoneInfo(state.web.timezone)),
+        "timezone": state.web.timezone,
     }
 
 
@@ -118,7 +127,7 @@ async def structure_form(request: Request, submission_id: str, caller: Creator) 
 async def structure(request: Request, submission_id: str, caller: CreatorForm) -> Response:
     data = await request.form()
     try:
-        plan = plan_of(data)
+        plan = plan_of(data, ZoneInfo(state_of(request).web.timezone))
         made = await run_in_threadpool(intake_queue.structure, caller.ctx, submission_id, plan)
     except InputError as exc:
         context = await run_in_threadpool(_context, request, caller, submission_id)
