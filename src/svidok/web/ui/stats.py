@@ -46,7 +46,7 @@ async def statistics_page(request: Request, caller: Counter) -> HTMLResponse:
                     return vocabulary(vocab).label(key, lang)
                 except Exception:  # noqa: BLE001 - an unknown code is shown as itself
                     return key
-            return names.get(dimension, {}).get(key, key)
+            return str(names.get(dimension, {}).get(key, key))
 
         return label
 
