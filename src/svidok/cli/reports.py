@@ -118,7 +118,7 @@ def stats(
         data = reporting.statistics(service)
         if csv_dir is not None:
             for path in reporting.statistics_csv(service, csv_dir):
-                console.print(f"wrote {path}")
+                typer.echo(f"wrote {path}", err=True)
     service.store.close()
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -197,7 +197,7 @@ def package_incident(
     key = p.audit.key.verifier_key
     p.close()
     console.print(f"wrote {out}: {len(manifest['files'])} files, {len(manifest['evidence'])} originals")
-    console.print(f"verify with: svidok package verify {out} --key '{key}'", highlight=False)
+    typer.echo(f"verify with: svidok package verify {out} --key '{key}'")
 
 
 @package_app.command("verify")
