@@ -52,6 +52,7 @@ def test_prune_keeps_what_is_needed(register: Register, custodians: list[Custodi
     orphan = PackWriter(target, Repository.open(target).recipient)
     orphan.add(b"\x01" * 32, b"half of an interrupted backup")
     orphan_ref = orphan.flush()
+    orphan.drain()
     assert orphan_ref is not None
     packs_before = len([n for n in target.list("packs/") if n.endswith(".age")])
     out = runner.invoke(app, ["backup", "list", "--from", str(target.root)])

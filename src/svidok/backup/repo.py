@@ -313,6 +313,7 @@ class PackWriter:
             self.flush()
 
     def flush(self) -> PackRef | None:
+        """Encrypt the pack being filled and hand it to the target (written once `drain` returns)."""
         if not self._entries:
             return None
         plain = bytes(memoryview(self._buf)[: self._size])  # age takes bytes: the one copy
