@@ -42,6 +42,7 @@ def demo(
 ) -> None:
     """Generate a fictional city under a crackdown into an empty register (demo data only)."""
     from svidok.cli.context import open_service, settings_of
+    from svidok.reports import index as search_index
     from svidok.services import accounts
     from svidok.services.linking import link_register
     from svidok.store.models import RECORD_TABLES
@@ -70,6 +71,8 @@ def demo(
         accounts.create_compartment(service, DEMO_COMPARTMENT, "The fictional demo city")
         for kind in RECORD_TABLES:
             accounts.assign_records(service, DEMO_COMPARTMENT, kind, unassigned=True)
+        with console.status("indexing the demo register for search"):
+            search_index.rebuild(store)
         if not no_link:
             with console.status("linking the demo register") as status:
                 linked = link_register(service, progress=lambda step: status.update(step), full=True)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from svidok.cli.context import open_service, settings_of
-from svidok.services import register
+from svidok.services import register, reporting
 
 console = Console()
 
@@ -82,9 +82,17 @@ def export(
 def stats(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    public: Annotated[
+        bool, typer.Option("--public", help="Published statistics: small counts suppressed, no suspects.")
+    ] = False,
 ) -> None:
-    """Count the records of every kind."""
+    """Count the records of every kind (or, with --public, the statistics that may be published)."""
     service = open_service(ctx, "analyst")
+    if public:
+        published = reporting.public_statistics(service)
+        service.store.close()
+        typer.echo(json.dumps(published, ensure_ascii=False, indent=2 if as_json else None, default=str))
+        return
     counts = register.counts(service)
     service.store.close()
     if as_json:

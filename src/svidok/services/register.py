@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from svidok.errors import InputError, NotFound
+from svidok.reports import index as search_index
 from svidok.services import csv_import, transfer
 from svidok.services.accounts import file_records, filing_compartments
 from svidok.services.context import Actor, ServiceContext
@@ -93,14 +94,18 @@ def import_file(
         )
 
     importer = Importer(
-        store, str(path), reject_file=reject_file, progress=progress, on_commit=audit, track_ids=bool(filing)
+        store, str(path), reject_file=reject_file, progress=progress, on_commit=audit, track_ids=True
     )
     if mapping is not None:
         header, rows = csv_import.read_csv(store, path, csv_import.load_mapping(mapping))
-        return importer.run(rows, header=header)
-    if path.suffix.lower() == ".csv":
+        report = importer.run(rows, header=header)
+    elif path.suffix.lower() == ".csv":
         raise InputError(f"{path}: a CSV import needs --mapping FILE (see docs/import.md)")
-    return importer.run(transfer.read_jsonl(path))
+    else:
+        report = importer.run(transfer.read_jsonl(path))
+    for kind, ids in report.inserted_ids.items():  # the search index follows the register
+        search_index.refresh(store, kind, ids)
+    return report
 
 
 def export_register(target: ServiceContext | Store, out: Path) -> dict[str, int]:
