@@ -19,7 +19,6 @@ def test_demo_command_fills_the_register_and_writes_ground_truth(tmp_path: Path)
     runner = CliRunner(env=ENV)
     result = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
     assert result.exit_code == 0, result.output
-    assert "serving is not available" not in result.output
     truth = tmp_path.with_name(tmp_path.name + "-truth") / "ground_truth"
     assert (truth / "mentions.csv").exists()
     assert not (tmp_path / "ground_truth").exists()  # plaintext stays out of the encrypted register
@@ -33,12 +32,6 @@ def test_demo_command_fills_the_register_and_writes_ground_truth(tmp_path: Path)
     again = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "200", "--no-serve"])
     assert again.exit_code == ConfigError.exit_code
     assert "already holds records" in again.output
-
-
-def test_without_no_serve_it_says_serving_is_not_available(tmp_path: Path) -> None:
-    result = CliRunner(env=ENV).invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", "30", "--seed", "3"])
-    assert result.exit_code == 0, result.output
-    assert "serving is not available yet" in result.output
 
 
 def test_same_seed_gives_byte_identical_export(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from svidok.demo.generator import DEFAULT_SCALE, DEFAULT_SEED, DemoConfig, generate
+from svidok.services.context import ServiceContext
 
 DEMO_COMPARTMENT = "demo-city"
 
@@ -31,6 +32,8 @@ def demo(
         bool,
         typer.Option("--no-link", help="Leave the register unlinked (no persons from mentions, no links)."),
     ] = False,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8000,
     truth_dir: Annotated[
         Path | None,
         typer.Option(
@@ -93,5 +96,34 @@ def demo(
     console.print(
         f"every record is in compartment {DEMO_COMPARTMENT!r}: grant it to users who should see them"
     )
-    if not no_serve:
-        console.print(f"serving is not available yet; the register is ready at {settings.data_dir}")
+    if no_serve:
+        return
+    _demo_users(service, console)
+    service.store.close()
+    from svidok.cli.serve import serve
+
+    serve(ctx, host=host, port=port, tls=False)
+
+
+DEMO_USERS = (
+    ("demo-admin", "admin", (), ()),
+    ("demo-investigator", "investigator", (DEMO_COMPARTMENT,), (DEMO_COMPARTMENT,)),
+    ("demo-analyst", "analyst", (DEMO_COMPARTMENT,), ()),
+    ("demo-operator", "intake_operator", (DEMO_COMPARTMENT, "intake"), ()),
+)
+
+
+def _demo_users(service: ServiceContext, console: Console) -> None:
+    """One-time logins for the demo, printed once (fictional register, local use only)."""
+    from svidok.services import accounts
+
+    if "intake" not in {c["name"] for c in accounts.list_compartments(service)}:
+        accounts.create_compartment(service, "intake", "New public submissions")
+    console.print("One-time demo logins (sign in at /login, then set a new password; enrol the TOTP secret")
+    console.print("in an authenticator app). Shown once, never stored:")
+    for name, role, compartments, identity in DEMO_USERS:
+        enrolment = accounts.create_user(
+            service, name, role, compartments=compartments, identity_compartments=identity
+        )
+        totp = enrolment.totp_secret or "-"
+        typer.echo(f"  {name:<18} {role:<16} password {enrolment.password}  totp {totp}")
