@@ -36,7 +36,7 @@ class EvidenceLinkSettings:
         return asdict(self)
 
 
-_WINDOW = pa.schema(
+WINDOW = pa.schema(
     [
         ("id", pa.string()),
         ("s", pa.timestamp("us")),
@@ -47,7 +47,8 @@ _WINDOW = pa.schema(
 )
 
 
-def _incidents(conn: Connection) -> pa.Table:
+def incident_windows(conn: Connection) -> pa.Table:
+    """Every incident's id, time window and coordinates (its own, else its place's)."""
     incident, place = table_of("incident"), table_of("place")
     query = select(
         incident.c.id,
@@ -56,7 +57,7 @@ def _incidents(conn: Connection) -> pa.Table:
         func.coalesce(incident.c.lat, place.c.lat),
         func.coalesce(incident.c.lon, place.c.lon),
     ).select_from(incident.outerjoin(place, incident.c.place_id == place.c.id))
-    return to_arrow(conn, query, _WINDOW)
+    return to_arrow(conn, query, WINDOW)
 
 
 def _evidence(conn: Connection, only: list[str] | None = None) -> pa.Table:
@@ -74,14 +75,14 @@ def _evidence(conn: Connection, only: list[str] | None = None) -> pa.Table:
     )
     if only is not None:
         query = query.where(evidence.c.id.in_(only))
-    return to_arrow(conn, query, _WINDOW)
+    return to_arrow(conn, query, WINDOW)
 
 
 def suggest_evidence_links(
     conn: Connection, settings: EvidenceLinkSettings, only: list[str] | None = None
 ) -> list[Suggestion]:
     """Suggestions for every evidence item (or only the given ones), best first per item."""
-    ev, inc = _evidence(conn, only), _incidents(conn)
+    ev, inc = _evidence(conn, only), incident_windows(conn)
     tol = settings.time_tolerance_min
     dlat = settings.radius_m / 111_000.0
     dist = haversine_sql("e.lat", "e.lon", "i.lat", "i.lon")

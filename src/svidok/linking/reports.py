@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Connection, func, select, union_all
 
+from svidok.linking.evidence import WINDOW, incident_windows
 from svidok.linking.frames import duck, haversine_sql, to_arrow
 from svidok.store.links import Suggestion
 from svidok.store.register import table_of
@@ -76,45 +77,13 @@ def _sources(conn: Connection, only: list[str] | None) -> pa.Table:
         if lat is None and text:
             lat, lon = gazetteer.get(" ".join(text.casefold().split()), (None, None))
         rows.append((record_id, start, end, lat, lon))
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in _WINDOW.names]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in WINDOW.names]
     return pa.table(
         {
-            name: pa.array(list(col), type=_WINDOW.field(name).type)
-            for name, col in zip(_WINDOW.names, columns, strict=True)
+            name: pa.array(list(col), type=WINDOW.field(name).type)
+            for name, col in zip(WINDOW.names, columns, strict=True)
         }
     )
-
-
-_WINDOW = pa.schema(
-    [
-        ("id", pa.string()),
-        ("s", pa.timestamp("us")),
-        ("e", pa.timestamp("us")),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-    ]
-)
-
-
-def _incidents(conn: Connection) -> pa.Table:
-    incident, place = table_of("incident"), table_of("place")
-    query = select(
-        incident.c.id,
-        incident.c.start_at,
-        func.coalesce(incident.c.end_at, incident.c.start_at),
-        func.coalesce(incident.c.lat, place.c.lat),
-        func.coalesce(incident.c.lon, place.c.lon),
-    ).select_from(incident.outerjoin(place, incident.c.place_id == place.c.id))
-    schema = pa.schema(
-        [
-            ("id", pa.string()),
-            ("s", pa.timestamp("us")),
-            ("e", pa.timestamp("us")),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-        ]
-    )
-    return to_arrow(conn, query, schema)
 
 
 def _persons(conn: Connection) -> tuple[pa.Table, pa.Table]:
@@ -153,7 +122,7 @@ def suggest_report_links(
     """Incident suggestions for every uncited source with a reported time (or only the given ones)."""
     con = duck()
     con.register("src", _sources(conn, only))
-    con.register("inc", _incidents(conn))
+    con.register("inc", incident_windows(conn))
     source_persons, incident_persons = _persons(conn)
     con.register("sp", source_persons)
     con.register("ip", incident_persons)
