@@ -38,7 +38,8 @@ def unseal(blob: bytes) -> bytes:
 def test_round_trip_at_every_boundary(size: int) -> None:
     data = random.Random(size).randbytes(size)
     blob = seal(data)
-    assert data[:64] not in blob or size == 0
+    if size >= 16:  # a shorter plaintext may occur in random ciphertext by chance
+        assert data[:64] not in blob
     assert unseal(blob) == data
 
 

@@ -58,6 +58,9 @@ _PG_TRGM = (
     "CREATE INDEX IF NOT EXISTS ix_search_doc_label_trgm ON search_doc "
     "USING gin (label {schema}.gin_trgm_ops)"
 )
+RUNTIME_STRUCTURES = frozenset({"search_fts", "ix_search_doc_tsv", "ix_search_doc_label_trgm"})
+"""Made by `ensure` on first use, outside the migrations (dialect-specific); schema checks skip them."""
+
 _PG_DROP = ("DROP INDEX IF EXISTS ix_search_doc_tsv", "DROP INDEX IF EXISTS ix_search_doc_label_trgm")
 _ensured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
