@@ -386,8 +386,8 @@ RECORD_TABLES: dict[str, type[Base]] = {
 }
 """Every record kind in dependency order: a kind refers only to kinds before it (or itself)."""
 
-# The protection layer's tables register on the same metadata.
-from svidok.store import security_models as _security_models  # noqa: E402,F401
-from svidok.store import intake_models as _intake_models  # noqa: E402,F401
+# The tables of the protection, intake, access and search layers register on the same metadata.
 from svidok.store import access_models as _access_models  # noqa: E402,F401
+from svidok.store import intake_models as _intake_models  # noqa: E402,F401
 from svidok.store import search_models as _search_models  # noqa: E402,F401
+from svidok.store import security_models as _security_models  # noqa: E402,F401

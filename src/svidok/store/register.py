@@ -65,7 +65,7 @@ class Store:
 
 
 def table_of(kind: str) -> Table:
-    """The table of a record kind (or of a support table such as `name_key`), or an error listing the kinds."""
+    """The table of a record kind (or of a support table such as `name_key`), or an error naming the kinds."""
     if kind not in Base.metadata.tables:
         raise ConfigError(f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_TABLES)}")
     table = Base.metadata.tables[kind]
