@@ -91,8 +91,8 @@ def suggest_missing_links(
         .select_from(mention.join(source, mention.c.source_id == source.c.id))
         .where(mention.c.raw_name.is_not(None), mention.c.role.in_(DETAINED_ROLES))
     )
-    for row in mention_rows:
-        held = _Held(row[0], "mention", row[1], row[2], row[3], "a testimony")
+    for mention_row in mention_rows:
+        held = _Held(mention_row[0], "mention", mention_row[1], mention_row[2], mention_row[3], "a testimony")
         for key in _surname_keys(name_keys(held.name)):
             index[key].append(held)
 

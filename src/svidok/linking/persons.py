@@ -359,10 +359,10 @@ def _reuse_or_new(
     records: LinkRecords, indices: list[int], index_of: dict[str, int], taken: dict[str, list[int]]
 ) -> str:
     """The person most of the cluster's mentions had before, so ids stay stable across runs; else a new id."""
-    previous = Counter(records.current_person[i] for i in indices if records.current_person[i])
-    for person_id, _count in previous.most_common():
-        if person_id not in index_of and person_id not in taken:
-            return person_id
+    previous = Counter(p for i in indices if (p := records.current_person[i]) is not None)
+    for earlier, _count in previous.most_common():
+        if earlier not in index_of and earlier not in taken:
+            return earlier
     first = min(records.ids[i] for i in indices)
     person_id = "pe_" + hashlib.sha256(first.encode()).hexdigest()[:20]
     while person_id in index_of or person_id in taken:  # taken by a person of another cluster

@@ -186,11 +186,11 @@ def load_records(
         year = int(row.birth_date[:4]) if row.birth_date else None
         side = 1 if row.id in roster else -1
         records.add(row.id, True, names, row.sex, year, unit, rank, badge, side, None, victim_of.get(row.id))
-    for row in decisions:
-        if row.status == "confirmed":
-            records.pinned[row.from_id] = row.to_id
+    for decision in decisions:
+        if decision.status == "confirmed":
+            records.pinned[decision.from_id] = decision.to_id
         else:
-            records.rejected.add((row.from_id, row.to_id))
+            records.rejected.add((decision.from_id, decision.to_id))
     return records
 
 

@@ -255,7 +255,8 @@ def _person_links(records: LinkRecords, result: PersonLinkResult, settings: Pers
     pairs, model = result.pairs, result.model
     cluster_of, person_of = result.cluster_of, result.person_of_cluster
     best: dict[int, int] = {}
-    for k in np.flatnonzero(pairs.probability >= settings.auto_threshold):
+    for auto in np.flatnonzero(pairs.probability >= settings.auto_threshold):
+        k = int(auto)
         a, b = int(pairs.left[k]), int(pairs.right[k])
         if cluster_of[a] != cluster_of[b]:
             continue
@@ -284,7 +285,7 @@ def _person_links(records: LinkRecords, result: PersonLinkResult, settings: Pers
         (pairs.probability >= settings.review_threshold) & (pairs.probability < settings.auto_threshold)
     )
     seen: set[tuple[str, str]] = set()
-    for k in review:
+    for k in (int(x) for x in review):
         a, b = int(pairs.left[k]), int(pairs.right[k])
         if cluster_of[a] == cluster_of[b]:
             continue

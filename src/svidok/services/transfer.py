@@ -97,8 +97,8 @@ def _write_kind(conn: Connection, kind: str, out: TextIO) -> int:
         select(table).order_by(table.c.id),
         execution_options={"stream_results": True, "yield_per": STREAM_BATCH},
     )
-    for row in result.mappings():
-        out.write(dumps(export_form(kind, dict(row))) + "\n")
+    for mapping in result.mappings():
+        out.write(dumps(export_form(kind, dict(mapping))) + "\n")
         written += 1
     return written
 

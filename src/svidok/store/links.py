@@ -70,7 +70,7 @@ def write_suggestions(
             for s in batch
         ]
         if replace_stale:
-            kept.update((r["from_id"], r["to_id"]) for r in rows)
+            kept.update((str(r["from_id"]), str(r["to_id"])) for r in rows)
         conn.execute(_upsert(conn), rows)
         report.written += len(rows)
     if replace_stale:
