@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.persons import FEATURES, PersonLinkSettings, _NameCache, blocking_keys, comparison_levels
-from svidok.linking.records import load_records
+from svidok.linking.records import LinkRecords, load_records
 from svidok.store.register import table_of
 
 MAX_CANDIDATES = 500
@@ -54,25 +54,31 @@ def latest_model(conn: Connection) -> fs.Model:
 
 def mention_keys(conn: Connection, mention_id: str) -> list[str]:
     """The blocking keys of one mention (empty when it has no usable name)."""
-    records = load_records(conn, mention_ids=[mention_id])
-    if not len(records):
-        return []
+    return _load_new(conn, mention_id)[2]
+
+
+def _load_new(conn: Connection, mention_id: str) -> tuple[LinkRecords, _NameCache, list[str]]:
+    new = load_records(conn, mention_ids=[mention_id])
     cache = _NameCache()
-    keys = blocking_keys(cache.key(records.names[0][0]), records.unit[0], records.incident[0])
-    return sorted(keys)
+    if not len(new):
+        return new, cache, []
+    return new, cache, sorted(blocking_keys(cache.key(new.names[0][0]), new.unit[0], new.incident[0]))
 
 
 def candidates_for(
     conn: Connection, mention_id: str, model: fs.Model, settings: PersonLinkSettings, limit: int = 10
 ) -> list[PersonCandidate]:
     """The persons a mention may be, best first."""
-    new = load_records(conn, mention_ids=[mention_id])
-    if not len(new):
-        return []
-    cache = _NameCache()
-    keys = sorted(blocking_keys(cache.key(new.names[0][0]), new.unit[0], new.incident[0]))
+    return candidates_and_keys(conn, mention_id, model, settings, limit)[0]
+
+
+def candidates_and_keys(
+    conn: Connection, mention_id: str, model: fs.Model, settings: PersonLinkSettings, limit: int = 10
+) -> tuple[list[PersonCandidate], list[str]]:
+    """The persons a mention may be, best first, and the mention's own blocking keys (one load)."""
+    new, cache, keys = _load_new(conn, mention_id)
     if not keys:
-        return []
+        return [], keys
     index = table_of("name_key")
     found = [
         row[0]
@@ -84,7 +90,7 @@ def candidates_for(
     mention_ids = [i for i in found if i.startswith("me_")]
     person_ids = [i for i in found if i.startswith("pe_")]
     if not found:
-        return []
+        return [], keys
     others = load_records(conn, mention_ids=mention_ids, person_ids=person_ids)
     new.extend(others)
     right = np.arange(1, len(new), dtype=np.int64)
@@ -99,4 +105,4 @@ def candidates_for(
         p = float(probability[k])
         if person not in best or p > best[person].probability:
             best[person] = PersonCandidate(person, p, new.ids[i], tuple(fs.explain(model, gammas[k])))
-    return sorted(best.values(), key=lambda c: (-c.probability, c.person_id))[:limit]
+    return sorted(best.values(), key=lambda c: (-c.probability, c.person_id))[:limit], keys

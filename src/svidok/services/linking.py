@@ -21,7 +21,7 @@ from svidok.access.compartments import copy_compartments
 from svidok.domain.values import new_id
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.evidence import EvidenceLinkSettings, suggest_evidence_links
-from svidok.linking.incremental import PersonCandidate, candidates_for, latest_model, mention_keys
+from svidok.linking.incremental import PersonCandidate, candidates_and_keys, latest_model
 from svidok.linking.missing import MissingLinkSettings, suggest_missing_links
 from svidok.linking.persons import PersonLinkResult, PersonLinkSettings, link_persons
 from svidok.linking.records import LinkRecords, load_records
@@ -318,8 +318,7 @@ def link_new_mention(
     settings = settings or PersonLinkSettings()
     mention, index = table_of("mention"), table_of("name_key")
     with ctx.store.begin() as conn:
-        candidates = candidates_for(conn, mention_id, latest_model(conn), settings)
-        keys = mention_keys(conn, mention_id)
+        candidates, keys = candidates_and_keys(conn, mention_id, latest_model(conn), settings)
         conn.execute(delete(index).where(index.c.record_id == mention_id))
         insert_rows(conn, index, ({"key": key[:120], "record_id": mention_id} for key in keys))
         suggestions = []
