@@ -306,7 +306,7 @@ def evacuate(
         for step in report.plan:
             typer.echo(f"  - {step}")
         return
-    assert report.backup is not None
+    assert report.backup is not None  # nosec B101 # type narrowing: a non-dry run always backs up
     _print_create(report.backup)
     for v in report.verified:
         typer.echo(v.summary(), err=not v.ok)
