@@ -117,7 +117,7 @@ def generate(
     plaintext, fictional, and for benchmarks only).
     """
     _check_empty(store)
-    rng = random.Random(config.seed)
+    rng = random.Random(config.seed)  # nosec B311 # fictional demo data, seeded to be reproducible
     ids = Ids(config.seed)
     result = DemoResult(truth_dir=truth_root / "ground_truth")
     with Truth(result.truth_dir) as truth:
