@@ -24,7 +24,7 @@ class Ids:
     """Record ids drawn from a seeded generator of their own."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"svidok-demo-ids:{seed}")
+        self._rng = random.Random(f"svidok-demo-ids:{seed}")  # nosec B311 # demo ids, seeded to be reproducible
         self._serial: dict[str, int] = {}
 
     def new(self, kind: str) -> str:
