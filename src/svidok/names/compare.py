@@ -214,7 +214,7 @@ def _best(ka: NameKeys, kb: NameKeys) -> tuple[float, list[Reason], list[str], P
             score, reasons, against = _compare_parse(pa, pb)
             if best is None or score > best[0]:
                 best = (score, reasons, against, pa, pb)
-    assert best is not None
+    assert best is not None  # nosec B101 # type narrowing: every key has at least one parse
     return best
 
 
