@@ -148,6 +148,7 @@ _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$
 
 
 def _coerce(name: str, type_: Any, value: Any, from_text: bool) -> Any:
+    type_ = getattr(type_, "impl", type_)  # a protected column checks as its plain text type
     if isinstance(type_, DateTime):
         return parse_utc(name, value)
     if isinstance(type_, Integer):
