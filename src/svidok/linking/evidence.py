@@ -107,7 +107,7 @@ def suggest_evidence_links(
         SELECT ev, inc, cs, ce, s, e, gap_s, dist_m, score FROM (
           SELECT *, row_number() OVER (PARTITION BY ev ORDER BY score DESC, inc) AS rank FROM scored
         ) WHERE rank <= ? ORDER BY ev, rank
-        """,
+        """,  # nosec B608 # {dist} is a constant haversine expression; values are bound as ?
         [int(tol), int(tol), dlat, dlat, tol, settings.radius_m, settings.radius_m, settings.max_per_item],
     ).fetchall()
     con.close()
