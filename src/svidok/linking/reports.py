@@ -156,7 +156,7 @@ def suggest_report_links(
         SELECT src, inc, gap_s, dist_m, persons, score FROM (
           SELECT *, row_number() OVER (PARTITION BY src ORDER BY score DESC, inc) AS rank FROM final
         ) WHERE rank <= ? AND score >= ? ORDER BY src, rank
-        """,
+        """,  # nosec B608 # {dist} is a constant haversine expression; values are bound as ?
         [
             tol,
             tol,
