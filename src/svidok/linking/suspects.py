@@ -214,7 +214,7 @@ def suspect_candidates(
         WHERE a.lat IS NOT NULL AND abs(a.lat - d.lat) <= ?
           AND abs(a.lon - d.lon) <= ? / greatest(cos(radians(a.lat)), 0.01)
           AND {dist} <= ?
-        """,
+        """,  # nosec B608 # {dist} is a constant haversine expression; values are bound as ?
         [dlat, dlat, settings.radius_m],
     )
     units = con.execute("SELECT act, unit, dep, place_name, s, e, dist_m FROM deployed").fetchall()
