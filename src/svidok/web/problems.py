@@ -70,7 +70,7 @@ def _is_api(request: Request) -> bool:
 
 
 async def _svidok_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SvidokError)
+    assert isinstance(exc, SvidokError)  # nosec B101 # type narrowing: registered for SvidokError only
     status = status_of(exc)
     detail = str(exc) if status < 500 or status == 503 else None
     if _is_api(request):
