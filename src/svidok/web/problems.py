@@ -89,7 +89,7 @@ async def _must_change_password(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    assert isinstance(exc, HTTPException)  # nosec B101 # type narrowing: registered for HTTPException only
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
     response: Response
     if _is_api(request):
