@@ -122,3 +122,71 @@ def test_refresh_indexes_new_and_changed_records(indexed: Store, tmp_path: Path)
 def test_an_empty_query_is_refused(indexed: Store) -> None:
     with pytest.raises(InputError):
         search(indexed, "  ")
+
+
+def _sqlite_only(store: Store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("FTS5 structures exist on SQLite only")
+
+
+def test_date_filters_match_the_documents_days_exactly(indexed: Store) -> None:
+    from sqlalchemy import select
+
+    days = [
+        (date(2020, 8, 13), date(2020, 8, 13)),
+        (date(2020, 8, 1), date(2020, 8, 31)),
+        (date(2020, 8, 14), date(2020, 9, 19)),
+        (date(2020, 1, 1), date(2020, 12, 31)),
+        (date(2019, 12, 31), date(2021, 1, 1)),
+        (None, date(2020, 8, 13)),
+        (date(2020, 9, 20), None),
+        (date(2020, 9, 21), None),
+    ]
+    for first, last in days:
+        query = select(index.DOC.c.id).where(index.DOC.c.day.is_not(None))
+        with indexed.read() as conn:
+            expected = {
+                r[0]
+                for r in conn.execute(query.add_columns(index.DOC.c.day))
+                if (first is None or r[1].date() >= first) and (last is None or r[1].date() <= last)
+            }
+        for word in ("дубинками", "Tsikhanouskaya", "Freedom"):
+            found = set(ids(indexed, word, SearchFilters(date_from=first, date_to=last)))
+            unfiltered = set(ids(indexed, word))
+            assert found == unfiltered & expected, (word, first, last)
+
+
+def test_the_fts_index_stays_consistent_through_refreshes(indexed: Store, tmp_path: Path) -> None:
+    _sqlite_only(indexed)
+    index.refresh(indexed, "act", ["ac_9"])
+    index.refresh(indexed, "source", ["so_ru", "so_far"])
+    with indexed.begin() as conn:  # raises when an FTS5 row differs from what the view gives
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    assert ids(indexed, "дубинками", SearchFilters(violations=["cruel_treatment"])) == ["so_far"]
+
+
+def test_an_index_from_before_the_facets_column_is_upgraded_in_place(indexed: Store) -> None:
+    _sqlite_only(indexed)
+    with indexed.begin() as conn:
+        index.drop_structures(conn)
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE search_fts USING fts5(terms, names, content='search_doc', "
+            "content_rowid='n', tokenize='unicode61 remove_diacritics 0', detail='full')"
+        )
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    index._ensured.discard(indexed.engine)
+    assert ids(indexed, "дубинками", SearchFilters(statuses=["alleged"])) == ["so_ru"]
+
+
+def test_common_words_are_ranked_among_the_newest_matches_and_say_so(
+    indexed: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(indexed)
+    from svidok.services import search as search_module
+
+    everything = search(indexed, "дубинками")
+    assert everything.total == 2 and everything.total_is_exact
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    capped = search(indexed, "дубинками")
+    assert capped.total == 1 and not capped.total_is_exact
+    assert len(capped.hits) == 1 and sum(capped.facets["kind"].values()) == 1

@@ -1,7 +1,8 @@
 """Keeping the search index: dialect structures, full rebuild, incremental refresh.
 
-SQLite: an external-content FTS5 table `search_fts(terms, names)` over
-`search_doc` (rowid = `search_doc.n`), kept in step by triggers. PostgreSQL: a
+SQLite: an external-content FTS5 table `search_fts(terms, names, facets)` over
+the view `search_fts_content` of `search_doc` (rowid = `search_doc.n`; `facets`
+holds one token per filter value, see `facet_token`), kept in step by triggers. PostgreSQL: a
 GIN index on `to_tsvector('simple', terms || ' ' || names)` (the stems are made
 in Python, so the 'simple' configuration only splits them) and, when the
 `pg_trgm` extension can be made, a trigram GIN index on `label` for fuzzy
@@ -27,38 +28,95 @@ from svidok.reports.documents import KINDS, Doc, documents
 from svidok.store.models import Base
 from svidok.store.register import Store, table_of
 
-__all__ = ["DOC", "FACET", "drop_structures", "ensure", "rebuild", "refresh", "trigram_schema"]
+__all__ = [
+    "DOC",
+    "FACET",
+    "drop_structures",
+    "ensure",
+    "facet_token",
+    "rebuild",
+    "refresh",
+    "trigram_schema",
+]
 
 DOC = Base.metadata.tables["search_doc"]
 FACET = Base.metadata.tables["search_facet"]
 CHUNK = 2_000
 
-_FTS_DELETE = (
-    "INSERT INTO search_fts(search_fts, rowid, terms, names) VALUES ('delete', old.n, old.terms, old.names);"
+# The FTS5 table reads its rows from a view that adds a third column, `facets`: one token per
+# filterable value of the document (kind, status, language, place, year/month/day, violation
+# types, units), so that filters are doclist intersections inside FTS5 rather than a lookup of
+# every match in `search_doc`. The tokens are derived from `search_doc` and `search_facet` in SQL,
+# so an index built before the column existed is upgraded by `ensure` without re-reading records.
+# `facet_token` below makes the same tokens in Python for queries.
+_FACETS_SQL = (
+    "trim('k' || lower(hex(d.kind)) "
+    "|| coalesce(' s' || lower(hex(d.status)), '') "
+    "|| coalesce(' l' || lower(hex(d.lang)), '') "
+    "|| coalesce(' p' || lower(hex(d.place_id)), '') "
+    "|| coalesce(' y' || strftime('%Y', d.day) || ' m' || strftime('%Y%m', d.day) "
+    "|| ' d' || strftime('%Y%m%d', d.day), '') "
+    "|| coalesce(' ' || (SELECT group_concat(substr(f.facet, 1, 1) || lower(hex(f.value)), ' ') "
+    "FROM search_facet AS f WHERE f.doc_n = d.n), ''))"
 )
+_FTS_ROW = "SELECT n, terms, names, facets FROM search_fts_content WHERE n = {}.n"
+_FTS_DELETE = (
+    "INSERT INTO search_fts(search_fts, rowid, terms, names, facets) "
+    "SELECT 'delete', n, terms, names, facets FROM search_fts_content WHERE n = old.n;"
+)
+_FTS_INSERT = f"INSERT INTO search_fts(rowid, terms, names, facets) {_FTS_ROW.format('new')};"
+# A document's facet rows must exist when its row is inserted and still exist when it is deleted
+# (the triggers read them through the view): `_write` inserts facets first, `refresh` deletes
+# documents first.
 _SQLITE = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(terms, names, content='search_doc', "
-    "content_rowid='n', tokenize='unicode61 remove_diacritics 0', detail='full')",
-    "CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN "
-    "INSERT INTO search_fts(rowid, terms, names) VALUES (new.n, new.terms, new.names); END",
-    f"CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN {_FTS_DELETE} END",
-    "CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE ON search_doc BEGIN "
-    f"{_FTS_DELETE} "
-    "INSERT INTO search_fts(rowid, terms, names) VALUES (new.n, new.terms, new.names); END",
+    f"CREATE VIEW IF NOT EXISTS search_fts_content AS SELECT d.n AS n, d.terms AS terms, "
+    f"d.names AS names, {_FACETS_SQL} AS facets FROM search_doc AS d",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(terms, names, facets, "
+    "content='search_fts_content', content_rowid='n', tokenize='unicode61 remove_diacritics 0', "
+    "detail='full')",
+    f"CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN {_FTS_INSERT} END",
+    f"CREATE TRIGGER IF NOT EXISTS search_doc_bd BEFORE DELETE ON search_doc BEGIN {_FTS_DELETE} END",
+    f"CREATE TRIGGER IF NOT EXISTS search_doc_bu BEFORE UPDATE ON search_doc BEGIN {_FTS_DELETE} END",
+    f"CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE ON search_doc BEGIN {_FTS_INSERT} END",
 )
 _SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS search_doc_ai",
     "DROP TRIGGER IF EXISTS search_doc_ad",
+    "DROP TRIGGER IF EXISTS search_doc_bd",
+    "DROP TRIGGER IF EXISTS search_doc_bu",
     "DROP TRIGGER IF EXISTS search_doc_au",
     "DROP TABLE IF EXISTS search_fts",
+    "DROP VIEW IF EXISTS search_fts_content",
 )
+FACET_PREFIX = {
+    "kind": "k",
+    "status": "s",
+    "lang": "l",
+    "place": "p",
+    "year": "y",
+    "month": "m",
+    "day": "d",
+    "violation": "v",
+    "unit": "u",
+}
+
+
+def facet_token(facet: str, value: str) -> str:
+    """The `facets` column token of a filter value (dates: 2020, 202008, 20200809 as text)."""
+    if facet in ("year", "month", "day"):
+        return FACET_PREFIX[facet] + value
+    return FACET_PREFIX[facet] + value.encode().hex()
+
+
 PG_VECTOR = "to_tsvector('simple'::regconfig, search_doc.terms || ' ' || search_doc.names)"
 _PG_TSV = f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin ({PG_VECTOR})"
 _PG_TRGM = (
     "CREATE INDEX IF NOT EXISTS ix_search_doc_label_trgm ON search_doc "
     "USING gin (label {schema}.gin_trgm_ops)"
 )
-RUNTIME_STRUCTURES = frozenset({"search_fts", "ix_search_doc_tsv", "ix_search_doc_label_trgm"})
+RUNTIME_STRUCTURES = frozenset(
+    {"search_fts", "search_fts_content", "ix_search_doc_tsv", "ix_search_doc_label_trgm"}
+)
 """Made by `ensure` on first use, outside the migrations (dialect-specific); schema checks skip them."""
 
 _PG_DROP = ("DROP INDEX IF EXISTS ix_search_doc_tsv", "DROP INDEX IF EXISTS ix_search_doc_label_trgm")
@@ -90,11 +148,26 @@ def _ensure_pg(conn: Connection) -> None:
         conn.exec_driver_sql(_PG_TRGM.format(schema=f'"{schema}"'))
 
 
+def _sqlite_outdated(conn: Connection) -> bool:
+    """True when an FTS5 table from before the `facets` column is there."""
+    row = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").first()
+    return row is not None and "facets" not in str(row[0])
+
+
 def ensure(conn: Connection) -> None:
-    """Make the dialect's full-text structures if they are missing (in the caller's transaction)."""
+    """Make the dialect's full-text structures if they are missing (in the caller's transaction).
+
+    On SQLite an index made before the `facets` column is rebuilt from `search_doc` (a few
+    minutes per million documents, once).
+    """
     if conn.dialect.name == "sqlite":
+        outdated = _sqlite_outdated(conn)
+        if outdated:
+            drop_structures(conn)
         for statement in _SQLITE:
             conn.exec_driver_sql(statement)
+        if outdated:
+            conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
     else:
         _ensure_pg(conn)
 
@@ -122,10 +195,11 @@ def _write(conn: Connection, docs: Iterable[Doc], next_n: int) -> tuple[int, int
     facets: list[dict[str, Any]] = []
 
     def flush() -> None:
-        if rows:
-            conn.execute(DOC.insert(), rows)
+        # Facets first: the insert trigger reads them into the FTS5 row.
         if facets:
             conn.execute(FACET.insert(), facets)
+        if rows:
+            conn.execute(DOC.insert(), rows)
         rows.clear()
         facets.clear()
 
@@ -218,9 +292,10 @@ def refresh(store: Store, kind: str, ids: Iterable[str]) -> int:
         for doc_kind, doc_ids in affected(conn, kind, wanted).items():
             for start in range(0, len(doc_ids), CHUNK):
                 chunk = sorted(doc_ids)[start : start + CHUNK]
-                old = select(DOC.c.n).where(DOC.c.id.in_(chunk))
+                old = [r[0] for r in conn.execute(select(DOC.c.n).where(DOC.c.id.in_(chunk)))]
+                # Documents first: the delete trigger reads their facets to remove the FTS5 row.
+                conn.execute(delete(DOC).where(DOC.c.n.in_(old)))
                 conn.execute(delete(FACET).where(FACET.c.doc_n.in_(old)))
-                conn.execute(delete(DOC).where(DOC.c.id.in_(chunk)))
                 done, _ = _write(conn, documents(conn, doc_kind, chunk), _next_n(conn))
                 written += done
     return written

@@ -49,6 +49,9 @@ __all__ = ["Hit", "SearchFilters", "SearchResult", "search"]
 DOC, FACET = index.DOC, index.FACET
 FTS = table("search_fts", column("rowid"))
 FACET_SAMPLE = 2_000
+CANDIDATES = 2_000
+"""SQLite ranks and counts facets over at most this many (the newest) matches; beyond, "more than"."""
+WEIGHTS = (1.0, 0.5, 0.0)  # BM25 column weights: terms, names, facets (filter tokens do not rank)
 MAX_LIMIT = 200
 _SHOWN = (DOC.c.n, DOC.c.id, DOC.c.kind, DOC.c.label, DOC.c.day, DOC.c.place_id, DOC.c.status, DOC.c.lang)
 
@@ -150,19 +153,8 @@ def _in_compartment(name: str) -> ColumnElement[bool]:
     return exists().where(rc.c.kind == DOC.c.kind, rc.c.record_id == DOC.c.id, rc.c.compartment == name)
 
 
-def _matching(conn: Connection, p: Parsed, prefix: bool = False) -> tuple[Select[Any], Any, str]:
-    """(select over matching documents, rank expression ascending, method)."""
-    if conn.dialect.name == "sqlite":
-        # The FTS5 matches are materialised first, then joined to the documents and filtered:
-        # otherwise the planner may walk a filter's index and re-run MATCH for every row.
-        matches = (
-            select(FTS.c.rowid.label("n"), literal_column("bm25(search_fts, 1.0, 0.5)").label("rank"))
-            .where(text("search_fts MATCH :fts").bindparams(fts=to_fts5(p, prefix=prefix)))
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        query = select(*_SHOWN).select_from(DOC.join(matches, matches.c.n == DOC.c.n))
-        return query, matches.c.rank, "sqlite-fts5-bm25"
+def _matching(p: Parsed) -> tuple[Select[Any], Any, str]:
+    """PostgreSQL: (select over matching documents, rank expression ascending, method)."""
     vector: ColumnElement[Any] = literal_column(index.PG_VECTOR)
     tsq = func.to_tsquery(literal_column("'simple'::regconfig"), to_tsquery(p))
     query = select(*_SHOWN).where(vector.op("@@")(tsq))
@@ -178,7 +170,153 @@ def _trigram(conn: Connection, raw: str) -> tuple[Select[Any], Any, str] | None:
     return select(*_SHOWN).where(cond), score, "postgresql-trigram"
 
 
+# -- SQLite: filters as FTS5 tokens, a capped candidate set ----------------------------------------
+
+
+def _date_tokens(conn: Connection, first: date | None, last: date | None) -> list[str]:
+    """Year, month and day tokens that together cover exactly [first, last] (open ends: the data's)."""
+    low, high = conn.execute(select(func.min(DOC.c.day), func.max(DOC.c.day))).one()
+    if low is None:
+        return []
+    start = max(first, low.date()) if first else low.date()
+    end = min(last, high.date()) if last else high.date()
+    out: list[str] = []
+    day = start
+    while day <= end:
+        if day.month == 1 and day.day == 1 and date(day.year, 12, 31) <= end:
+            out.append(index.facet_token("year", f"{day.year:04d}"))
+            day = date(day.year + 1, 1, 1)
+            continue
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        if day.day == 1 and following - timedelta(days=1) <= end:
+            out.append(index.facet_token("month", f"{day.year:04d}{day.month:02d}"))
+            day = following
+            continue
+        out.append(index.facet_token("day", day.strftime("%Y%m%d")))
+        day += timedelta(days=1)
+    return out
+
+
+def _token_filters(conn: Connection, f: SearchFilters) -> list[list[str]]:
+    """The filters as FTS5 token groups: a document must hold a token of every group."""
+    groups: list[list[str]] = []
+    if f.kinds and set(f.kinds) != set(KINDS):
+        groups.append([index.facet_token("kind", k) for k in f.kinds])
+    if f.statuses:
+        groups.append([index.facet_token("status", v) for v in f.statuses])
+    if f.lang:
+        groups.append([index.facet_token("lang", f.lang)])
+    if f.place:
+        groups.append([index.facet_token("place", p) for p in _descendants(conn, "place", f.place)])
+    if f.violations:
+        groups.append([index.facet_token("violation", v) for v in f.violations])
+    if f.units:
+        units = sorted({u for v in f.units for u in _descendants(conn, "unit", v)})
+        groups.append([index.facet_token("unit", u) for u in units])
+    if f.date_from or f.date_to:
+        groups.append(_date_tokens(conn, f.date_from, f.date_to))
+    return groups
+
+
+def _fts_expression(p: Parsed, groups: list[list[str]], prefix: bool) -> str | None:
+    """The MATCH expression, or None when a filter can match nothing (an empty date range)."""
+    if any(not g for g in groups):
+        return None
+    parts = [f"({to_fts5(p, prefix=prefix)})"]
+    parts += ["(" + " OR ".join(f'facets:"{t}"' for t in g) + ")" for g in groups]
+    return " AND ".join(parts)
+
+
+def _sql_filters(ctx: ServiceContext, f: SearchFilters) -> list[ColumnElement[bool]]:
+    """What FTS5 cannot hold: compartments (they change without a re-index)."""
+    out: list[ColumnElement[bool]] = []
+    kinds = f.kinds or list(KINDS)
+    clauses = [(k, ctx.visible(k, DOC.c.id)) for k in kinds]
+    if not all(isinstance(c, True_) for _, c in clauses):
+        out.append(or_(*(and_(DOC.c.kind == k, c) for k, c in clauses)))
+    if f.compartment:
+        out.append(_in_compartment(f.compartment))
+    return out
+
+
+@dataclass
+class _Found:
+    rows: list[Any]
+    total: int
+    exact: bool
+    facets: dict[str, dict[str, int]]
+
+
+def _sqlite_search(
+    conn: Connection,
+    ctx: ServiceContext,
+    p: Parsed,
+    f: SearchFilters,
+    *,
+    prefix: bool,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> _Found | None:
+    """Rank the newest CANDIDATES matches by BM25 (all of them when there are no more).
+
+    FTS5 walks its doclists newest first and stops after CANDIDATES + 1 matches, so
+    a word in tens of thousands of documents costs no more than a rare one; the
+    result then says `total_is_exact=False` ("more than CANDIDATES").
+    """
+    expr = _fts_expression(p, _token_filters(conn, f), prefix)
+    if expr is None:
+        return None
+    match = text("search_fts MATCH :fts").bindparams(fts=expr)
+    sql = _sql_filters(ctx, f)
+    if sql:
+        newest = select(FTS.c.rowid).select_from(FTS.join(DOC, DOC.c.n == FTS.c.rowid)).where(match, *sql)
+    else:
+        newest = select(FTS.c.rowid).where(match)
+    ns = [r[0] for r in conn.execute(newest.order_by(FTS.c.rowid.desc()).limit(CANDIDATES + 1))]
+    if not ns:
+        return None
+    exact = len(ns) <= CANDIDATES
+    ns = ns[:CANDIDATES]
+    rank: ColumnElement[float] = literal_column(f"bm25(search_fts, {', '.join(map(str, WEIGHTS))})")
+    ranked = (
+        select(FTS.c.rowid, rank.label("rank"))
+        .where(match, FTS.c.rowid.between(min(ns), max(ns)))
+        .order_by(rank, FTS.c.rowid)
+    )
+    if sql:  # the range may hold matches the actor may not see
+        wanted = set(ns)
+        order = [(n, r) for n, r in conn.execute(ranked) if n in wanted][offset : offset + limit]
+    else:
+        order = [(n, r) for n, r in conn.execute(ranked.limit(limit).offset(offset))]
+    scores = dict(order)
+    shown = {row.n: row for row in conn.execute(select(*_SHOWN).where(DOC.c.n.in_(list(scores))))}
+    rows = [_Row(*shown[n], rank=scores[n]) for n, _ in order if n in shown]
+    counts: dict[str, dict[str, int]] = {}
+    if facets:
+        sample: list[Any] = []
+        columns = (DOC.c.n, DOC.c.kind, DOC.c.status, DOC.c.place_id, DOC.c.day, DOC.c.lang)
+        for start in range(0, len(ns), 500):
+            sample += conn.execute(select(*columns).where(DOC.c.n.in_(ns[start : start + 500]))).all()
+        counts = _facet_counts(conn, sample)
+    return _Found(rows, len(ns), exact, counts)
+
+
+@dataclass
+class _Row:
+    n: int
+    id: str
+    kind: str
+    label: str | None
+    day: datetime | None
+    place_id: str | None
+    status: str | None
+    lang: str | None
+    rank: float
+
+
 def _facets(conn: Connection, base: Select[Any]) -> tuple[int, bool, dict[str, dict[str, int]]]:
+    """Facet counts over the first FACET_SAMPLE matches of `base` (PostgreSQL)."""
     sample = conn.execute(
         base.with_only_columns(
             DOC.c.n, DOC.c.kind, DOC.c.status, DOC.c.place_id, DOC.c.day, DOC.c.lang
@@ -186,6 +324,11 @@ def _facets(conn: Connection, base: Select[Any]) -> tuple[int, bool, dict[str, d
     ).all()
     exact = len(sample) <= FACET_SAMPLE
     sample = sample[:FACET_SAMPLE]
+    return len(sample), exact, _facet_counts(conn, list(sample))
+
+
+def _facet_counts(conn: Connection, sample: list[Any]) -> dict[str, dict[str, int]]:
+    """Counts per facet value over rows (n, kind, status, place_id, day, lang)."""
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("kind", "status", "place", "month", "lang")}
     for _n, kind, status, place_id, day, lang in sample:
         counts["kind"][kind] += 1
@@ -214,8 +357,7 @@ def _facets(conn: Connection, base: Select[Any]) -> tuple[int, bool, dict[str, d
             )
             for name, n in conn.execute(query):
                 counts.setdefault("compartment", Counter())[str(name)] += int(n)
-    facets = {name: dict(c.most_common(25)) for name, c in counts.items() if c}
-    return len(sample), exact, facets
+    return {name: dict(c.most_common(25)) for name, c in counts.items() if c}
 
 
 def _hits(conn: Connection, ctx: ServiceContext, rows: list[Any], p: Parsed) -> list[Hit]:
@@ -247,6 +389,36 @@ def _check_indexed(conn: Connection) -> None:
             raise ConfigError("the search index is empty: run `svidok report reindex`")
 
 
+def _postgresql_search(
+    conn: Connection,
+    ctx: ServiceContext,
+    parsed: Parsed,
+    query: str,
+    filters: SearchFilters,
+    *,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> tuple[list[Any], int, bool, dict[str, dict[str, int]], str]:
+    where = _filters(conn, ctx, filters)
+    fallback = _trigram(conn, query)
+    rows: list[Any] = []
+    facet_counts: dict[str, dict[str, int]] = {}
+    total, exact, method = 0, True, "postgresql-tsvector-ts_rank"
+    for plan in [_matching(parsed), *([fallback] if fallback else [])]:
+        base, rank, method = plan
+        base = base.where(*where)
+        ranked = base.add_columns(rank.label("rank")).order_by(rank, DOC.c.n).limit(limit).offset(offset)
+        rows = list(conn.execute(ranked))
+        if rows or offset:
+            if facets:
+                total, exact, facet_counts = _facets(conn, base)
+            else:
+                total, exact = len(rows) + offset, False
+            break
+    return rows, total, exact, facet_counts, method
+
+
 def search(
     target: ServiceContext | Store,
     query: str,
@@ -266,25 +438,36 @@ def search(
     limit = max(1, min(limit, MAX_LIMIT))
     index.ensure_once(ctx.store)
     with ctx.store.begin() as conn:
-        where = _filters(conn, ctx, filters or SearchFilters())
-        plans = [_matching(conn, parsed)]
-        fallback = (
-            _matching(conn, parsed, prefix=True) if conn.dialect.name == "sqlite" else _trigram(conn, query)
-        )
         rows: list[Any] = []
         facet_counts: dict[str, dict[str, int]] = {}
-        total, exact, method = 0, True, plans[0][2]
-        for plan in [*plans, *([fallback] if fallback else [])]:
-            base, rank, method = plan
-            base = base.where(*where)
-            ranked = base.add_columns(rank.label("rank")).order_by(rank, DOC.c.n).limit(limit).offset(offset)
-            rows = list(conn.execute(ranked))
-            if rows or offset:
-                if facets:
-                    total, exact, facet_counts = _facets(conn, base)
-                else:
-                    total, exact = len(rows) + offset, False
-                break
+        total, exact = 0, True
+        if conn.dialect.name == "sqlite":
+            method = "sqlite-fts5-bm25"
+            for prefix in (False, True):
+                found = _sqlite_search(
+                    conn,
+                    ctx,
+                    parsed,
+                    filters or SearchFilters(),
+                    prefix=prefix,
+                    limit=limit,
+                    offset=offset,
+                    facets=facets,
+                )
+                if found is not None:
+                    rows, total, exact, facet_counts = found.rows, found.total, found.exact, found.facets
+                    break
+        else:
+            rows, total, exact, facet_counts, method = _postgresql_search(
+                conn,
+                ctx,
+                parsed,
+                query,
+                filters or SearchFilters(),
+                limit=limit,
+                offset=offset,
+                facets=facets,
+            )
         if not rows and not offset:
             _check_indexed(conn)
         hits = _hits(conn, ctx, rows, parsed)
