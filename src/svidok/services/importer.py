@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, UniqueConstraint, select
 
 from svidok.errors import ImportFailed, RecordProblem
 from svidok.services.incoming import Incoming
@@ -32,6 +32,8 @@ from svidok.store.models import RECORD_TABLES
 from svidok.store.register import Store, insert_rows, table_of
 
 CHUNK = 5_000
+CHUNK_CHARS = 16 << 20
+"""A chunk also ends once its lines hold this many characters: memory stays bounded with huge records."""
 MAX_PROBLEMS_KEPT = 1_000
 ID_QUERY_BATCH = 500
 
@@ -79,22 +81,34 @@ class Importer:
         self.file_label = file_label
         self.reject_file = reject_file
         self.report = ImportReport(reject_file=reject_file)
-        self._rejected_lines: list[str] = []
+        self._header: str | None = None
+        self._rejects: TextIO | None = None
+        self._unique_seen: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = defaultdict(set)
+        self._rejected_keys: set[tuple[str, str]] = set()
 
     def run(self, items: Iterable[Incoming], header: str | None = None) -> ImportReport:
-        """Import `items`; raise `ImportFailed` (nothing written) on any bad record without a reject file."""
-        with self.store.begin() as conn:
-            for chunk in _chunks(items, CHUNK):
-                self._process(conn, chunk)
-                if self.progress is not None:
-                    self.progress(len(chunk))
-            if self.report.problems and self.reject_file is None:
-                conn.rollback()
-                raise ImportFailed(self.report.problems)
-            if self.on_commit is not None:
-                self.on_commit(conn, self.report)
-        if self.reject_file is not None:
-            self._write_rejects(header)
+        """Import `items`; raise `ImportFailed` (nothing written) on any bad record without a reject file.
+
+        Rejected lines go to a temporary file beside the reject file as they are found (memory
+        does not grow with them); it replaces the reject file only once the import has committed.
+        """
+        self._header = header
+        committed = False
+        try:
+            with self.store.begin() as conn:
+                for chunk in _chunks(items, CHUNK, CHUNK_CHARS):
+                    self._process(conn, chunk)
+                    if self.progress is not None:
+                        self.progress(len(chunk))
+                if self.report.problems and self.reject_file is None:
+                    conn.rollback()
+                    raise ImportFailed(self.report.problems)
+                if self.on_commit is not None:
+                    self.on_commit(conn, self.report)
+            committed = True
+        finally:
+            if self.reject_file is not None:
+                self._finish_rejects(committed)
         return self.report
 
     def _problem(self, item: Incoming, field_name: str | None, reason: str) -> None:
@@ -104,7 +118,17 @@ class Importer:
 
     def _reject(self, item: Incoming) -> None:
         self.report.rejected += 1
-        self._rejected_lines.append(item.raw_text)
+        if self.reject_file is None:
+            return
+        if self._rejects is None:
+            # surrogateescape writes back the very bytes of a line that was not UTF-8
+            tmp = self._reject_tmp()
+            self._rejects = tmp.open("w", encoding="utf-8", errors="surrogateescape", newline="")
+            if self._header is not None:
+                header = self._header
+                self._rejects.write(header if header.endswith("\n") else header + "\n")
+        text = item.raw_text
+        self._rejects.write(text if text.endswith("\n") else text + "\n")
 
     def _process(self, conn: Connection, chunk: list[Incoming]) -> None:
         self.report.read += len(chunk)
@@ -116,7 +140,7 @@ class Importer:
             else:
                 checked.append(ok)
         fresh = self._drop_known(conn, checked)
-        accepted = self._check_references(conn, fresh)
+        accepted = self._check_references(conn, self._check_unique(conn, fresh))
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for entry in accepted:
             by_kind[entry.kind].append(entry.record)
@@ -197,7 +221,9 @@ class Importer:
                 key = (fk.target_kind, target)
                 if key in accepted_keys or (fk.target_kind, target) in in_store:
                     continue
-                if key in position and position[key] >= index:
+                if key in self._rejected_keys:
+                    reason = f"refers to {fk.target_kind} {target}, which was rejected"
+                elif key in position and position[key] >= index:
                     reason = f"refers to {fk.target_kind} {target}, which comes later in the file"
                 elif key in position:
                     reason = f"refers to {fk.target_kind} {target}, which was rejected"
@@ -209,18 +235,88 @@ class Importer:
                 accepted.append(entry)
                 accepted_keys.add((entry.kind, entry.record["id"]))
             else:
+                self._rejected_keys.add((entry.kind, entry.record["id"]))
                 self._reject(entry.item)
         return accepted
 
-    def _write_rejects(self, header: str | None) -> None:
+    def _check_unique(self, conn: Connection, accepted: list[_Checked]) -> list[_Checked]:
+        """Refuse records that repeat a unique value (`source.external_ref`, one citation per
+        subject/field/source, one link per kind/from/to) of the register or of this file, which the
+        database would otherwise refuse mid-insert with an error quoting the values."""
+        out: list[_Checked] = []
+        by_kind: dict[str, list[_Checked]] = defaultdict(list)
+        for entry in accepted:
+            by_kind[entry.kind].append(entry)
+        bad: set[int] = set()
+        for kind, entries in by_kind.items():
+            table = table_of(kind)
+            for columns in _unique_sets(table):
+                seen = self._unique_seen[(kind, columns)]
+                wanted = {
+                    key for e in entries if None not in (key := tuple(e.record.get(c) for c in columns))
+                }
+                in_store = _existing_tuples(conn, table, columns, wanted - seen)
+                for entry in entries:
+                    key = tuple(entry.record.get(c) for c in columns)
+                    if None in key or id(entry) in bad:
+                        continue
+                    if key in in_store or key in seen:
+                        where = "the register" if key in in_store else "an earlier line"
+                        self._problem(
+                            entry.item,
+                            columns[-1] if len(columns) == 1 else columns[0],
+                            f"{' + '.join(columns)} repeats a value already in {where} (must be unique)",
+                        )
+                        bad.add(id(entry))
+                    else:
+                        seen.add(key)
+        for entry in accepted:
+            if id(entry) in bad:
+                self._rejected_keys.add((entry.kind, entry.record["id"]))
+                self._reject(entry.item)
+            else:
+                out.append(entry)
+        return out
+
+    def _reject_tmp(self) -> Path:
         assert self.reject_file is not None
-        tmp = self.reject_file.with_name(self.reject_file.name + ".tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            if header is not None and self._rejected_lines:
-                out.write(header if header.endswith("\n") else header + "\n")
-            for text in self._rejected_lines:
-                out.write(text if text.endswith("\n") else text + "\n")
+        return self.reject_file.with_name(self.reject_file.name + ".tmp")
+
+    def _finish_rejects(self, committed: bool) -> None:
+        assert self.reject_file is not None
+        tmp = self._reject_tmp()
+        if self._rejects is not None:
+            self._rejects.close()
+            self._rejects = None
+        if not committed:
+            tmp.unlink(missing_ok=True)
+            return
+        if not tmp.exists():
+            tmp.write_bytes(b"")
         os.replace(tmp, self.reject_file)
+
+
+def _unique_sets(table: Table) -> list[tuple[str, ...]]:
+    """Column sets a table keeps unique, besides its primary key."""
+    sets = [
+        tuple(c.name for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ]
+    sets += [(c.name,) for c in table.columns if c.unique]
+    return sorted(set(sets))
+
+
+def _existing_tuples(
+    conn: Connection, table: Table, columns: tuple[str, ...], wanted: set[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
+    """Which of `wanted` (values of `columns`) the table already holds; queried by the first column."""
+    found: set[tuple[Any, ...]] = set()
+    firsts = sorted({key[0] for key in wanted})
+    for batch in _batches(firsts, ID_QUERY_BATCH):
+        query = select(*(table.c[c] for c in columns)).where(table.c[columns[0]].in_(batch))
+        found.update(tuple(row) for row in conn.execute(query) if tuple(row) in wanted)
+    return found
 
 
 def _existing_ids(conn: Connection, wanted: dict[str, set[str]]) -> set[tuple[str, str]]:
@@ -233,17 +329,20 @@ def _existing_ids(conn: Connection, wanted: dict[str, set[str]]) -> set[tuple[st
     return found
 
 
-def _chunks(items: Iterable[Incoming], size: int) -> Iterator[list[Incoming]]:
+def _chunks(items: Iterable[Incoming], size: int, chars: int) -> Iterator[list[Incoming]]:
     chunk: list[Incoming] = []
+    held = 0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= size:
+        held += len(item.raw_text)
+        if len(chunk) >= size or held >= chars:
             yield chunk
             chunk = []
+            held = 0
     if chunk:
         yield chunk
 
 
-def _batches(values: list[str], size: int) -> Iterator[list[str]]:
+def _batches(values: list[Any], size: int) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]

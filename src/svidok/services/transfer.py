@@ -18,11 +18,15 @@ from typing import Any, Protocol, TextIO
 
 from sqlalchemy import ColumnElement, Connection, Table, select
 
+from svidok.errors import InputError
 from svidok.services.incoming import Incoming
 from svidok.store.models import RECORD_TABLES
 from svidok.store.register import Store, table_of
 
 STREAM_BATCH = 10_000
+MAX_LINE_BYTES = 8 << 20
+"""One record's line; testimony text from the web form is at most 20,000 characters."""
+BOM = b"\xef\xbb\xbf"
 SELF_REFERENCING = {"place": "parent_id", "unit": "parent_id"}
 
 
@@ -120,18 +124,40 @@ def _parents_first(conn: Connection, table: Table, parent_column: str) -> Iterat
 
 
 def read_jsonl(path: Path) -> Iterator[Incoming]:
-    """Records of a JSON Lines file, with a parse error in place of any unreadable line."""
-    with path.open("r", encoding="utf-8", errors="strict", newline="") as handle:
+    """Records of a JSON Lines file, with a parse error in place of any unreadable line.
+
+    Lines are read as bytes and decoded one by one, so a line that is not UTF-8
+    is named by its own number and the lines after it are still read; its text
+    keeps the bad bytes (surrogate escapes) for a verbatim reject file. A line
+    longer than `MAX_LINE_BYTES` refuses the whole file (`InputError`): reading
+    it would cost memory without bound, and a reject file could not hold it
+    verbatim without doing so.
+    """
+    with path.open("rb") as handle:
         line_no = 0
         while True:
-            try:
-                text = handle.readline()
-            except UnicodeDecodeError:
-                yield Incoming(line_no + 1, "", None, None, parse_error="not valid UTF-8")
-                return
-            if not text:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
                 return
             line_no += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise InputError(
+                    f"{path}:{line_no}: line is longer than {MAX_LINE_BYTES // (1 << 20)} MiB; "
+                    "nothing was imported"
+                )
+            if line_no == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Incoming(
+                    line_no,
+                    raw.decode("utf-8", "surrogateescape"),
+                    None,
+                    None,
+                    parse_error=f"not valid UTF-8 (byte {exc.start + 1} of the line)",
+                )
+                continue
             if not text.strip():
                 continue
             yield _parse_line(line_no, text)
@@ -146,6 +172,8 @@ def _parse_line(line_no: int, text: str) -> Incoming:
         )
     except RecursionError:
         return Incoming(line_no, text, None, None, parse_error="JSON nested too deeply")
+    except ValueError:  # an integer of more than 4,300 digits (Python's guard against slow parsing)
+        return Incoming(line_no, text, None, None, parse_error="a number in the line has too many digits")
     if not isinstance(data, dict):
         return Incoming(line_no, text, None, None, parse_error="a line must hold one JSON object")
     kind = data.pop("record", None)

@@ -17,14 +17,33 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Table, Text
 
 from svidok.domain import rules
 from svidok.domain.values import ID_PREFIXES
 from svidok.domain.vocabulary import vocabulary
 from svidok.store.models import Base
 
-ID_PATTERN = re.compile(r"^[a-z]{2}_[0-9A-Za-z_-]{1,28}$")
+ID_PATTERN = re.compile(r"[a-z]{2}_[0-9A-Za-z_-]{1,28}")
+"""Matched with `fullmatch`: `$` would also accept a trailing newline."""
+# PostgreSQL's `integer` and `bigint`: a larger whole number must be refused here, not by the driver.
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+SHOWN_CHARS = 40
+"""Values and names echoed in messages are cut to this many characters (a hostile file may hold megabytes)."""
+
+
+def shown(value: Any) -> str:
+    """`repr` of a value for a message, cut short: control characters escaped, never megabytes."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def field_label(name: Any) -> str:
+    """A field name as messages show it: plain names as they are, anything odd through `shown`."""
+    if isinstance(name, str) and len(name) <= SHOWN_CHARS and name.isidentifier() and name.isascii():
+        return name
+    return shown(name)
 
 
 class FieldProblem(Exception):
@@ -65,7 +84,7 @@ class RecordCleaner:
         problems: list[FieldProblem] = []
         for name in raw:
             if name not in self.columns:
-                problems.append(FieldProblem(name, f"not a field of {self.kind}"))
+                problems.append(FieldProblem(field_label(name), f"not a field of {self.kind}"))
         out: dict[str, Any] = {}
         for name in self.columns:
             value = raw.get(name)
@@ -93,23 +112,24 @@ class RecordCleaner:
         key = (self.kind, name)
         if name == "id":
             prefix = ID_PREFIXES[self.kind]
-            if not ID_PATTERN.match(value) or not value.startswith(prefix + "_"):
+            if not ID_PATTERN.fullmatch(value) or not value.startswith(prefix + "_"):
                 raise FieldProblem(
                     name, f"id must look like {prefix}_ followed by up to 28 letters, digits, - or _"
                 )
         if key in rules.CODED_FIELDS:
             vocab = vocabulary(rules.CODED_FIELDS[key])
             if value not in vocab:
-                raise FieldProblem(name, f"unknown code {value!r}; valid: {', '.join(vocab.codes)}")
+                raise FieldProblem(name, f"unknown code {shown(value)}; valid: {', '.join(vocab.codes)}")
         if key in rules.CODE_LIST_FIELDS:
             vocab = vocabulary(rules.CODE_LIST_FIELDS[key])
             bad = [code for code in value if code not in vocab]
             if bad:
-                raise FieldProblem(name, f"unknown codes {bad!r}; valid: {', '.join(vocab.codes)}")
+                listed = ", ".join(shown(code) for code in bad[:5]) + (", …" if len(bad) > 5 else "")
+                raise FieldProblem(name, f"unknown codes [{listed}]; valid: {', '.join(vocab.codes)}")
         if key in rules.ENUM_FIELDS and value not in rules.ENUM_FIELDS[key]:
             valid = ", ".join(str(v) for v in rules.ENUM_FIELDS[key])
-            raise FieldProblem(name, f"{value!r} is not one of: {valid}")
-        if key in rules.PARTIAL_DATE_FIELDS and not _PARTIAL_DATE.match(value):
+            raise FieldProblem(name, f"{shown(value)} is not one of: {valid}")
+        if key in rules.PARTIAL_DATE_FIELDS and not _PARTIAL_DATE.fullmatch(value):
             raise FieldProblem(name, "must be a date YYYY, YYYY-MM or YYYY-MM-DD")
         if name in rules.LATITUDE_FIELDS and not -90 <= value <= 90:
             raise FieldProblem(name, "latitude must be between -90 and 90")
@@ -144,7 +164,7 @@ def _fresh(default: Any) -> Any:
     return type(default)() if isinstance(default, list | dict) else default
 
 
-_PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+_PARTIAL_DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 
 
 def _coerce(name: str, type_: Any, value: Any, from_text: bool) -> Any:
@@ -154,17 +174,23 @@ def _coerce(name: str, type_: Any, value: Any, from_text: bool) -> Any:
     if isinstance(type_, Integer):
         if isinstance(value, bool):
             raise FieldProblem(name, "must be a whole number")
-        if isinstance(value, int):
-            return value
-        if from_text and isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
-            return int(value)
-        raise FieldProblem(name, "must be a whole number")
+        if from_text and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):
+            value = int(value)
+        if not isinstance(value, int):
+            raise FieldProblem(name, "must be a whole number")
+        low, high = INT64 if isinstance(type_, BigInteger) else INT32
+        if not low <= value <= high:
+            raise FieldProblem(name, f"must be between {low} and {high}")
+        return value
     if isinstance(type_, Float):
         if isinstance(value, bool):
             raise FieldProblem(name, "must be a number")
         number: float
         if isinstance(value, int | float):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # a JSON integer of hundreds of digits
+                raise FieldProblem(name, "must be a finite number") from None
         elif from_text and isinstance(value, str):
             try:
                 number = float(value.replace(",", ".") if value.count(",") == 1 else value)
@@ -180,8 +206,7 @@ def _coerce(name: str, type_: Any, value: Any, from_text: bool) -> Any:
     if isinstance(type_, String | Text):
         if not isinstance(value, str):
             raise FieldProblem(name, "must be text")
-        if "\x00" in value:
-            raise FieldProblem(name, "contains a NUL character")
+        _check_text(name, value)
         length = getattr(type_, "length", None)
         if length is not None and len(value) > length:
             raise FieldProblem(name, f"is longer than {length} characters ({len(value)})")
@@ -189,16 +214,32 @@ def _coerce(name: str, type_: Any, value: Any, from_text: bool) -> Any:
     raise FieldProblem(name, f"has an unsupported type {type_}")  # pragma: no cover
 
 
+def _check_text(name: str, value: str) -> None:
+    """Text every database takes: no NUL (PostgreSQL refuses it), no unpaired surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise FieldProblem(name, "contains a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FieldProblem(name, "contains an unpaired surrogate (not valid Unicode)") from None
+
+
 def _json_value(name: str, value: Any, from_text: bool) -> Any:
     if from_text and isinstance(value, str):
-        return [part.strip() for part in value.split(";") if part.strip()]
+        value = [part.strip() for part in value.split(";") if part.strip()]
     if isinstance(value, list):
         if not all(isinstance(v, str) for v in value):
             raise FieldProblem(name, "must be a list of text values")
+        for item in value:
+            _check_text(name, item)
         return value
     if isinstance(value, dict):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise FieldProblem(name, "must map language codes to text")
+        for key, item in value.items():
+            _check_text(name, key)
+            _check_text(name, item)
         return value
     raise FieldProblem(name, "must be a list or an object")
 
@@ -218,7 +259,10 @@ def parse_utc(name: str, value: Any) -> datetime:
     else:
         raise FieldProblem(name, "must be an ISO 8601 time such as 2020-08-10T21:30:00Z")
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 falls before year 1 in UTC
+            raise FieldProblem(name, "is outside the years 1 to 9999 in UTC") from None
     return moment
 
 
