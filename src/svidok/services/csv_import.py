@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from sqlalchemy import select
@@ -35,11 +34,16 @@ from sqlalchemy import select
 from svidok.domain.values import ID_PREFIXES
 from svidok.errors import InputError
 from svidok.services.incoming import Incoming
+from svidok.services.validation import field_label, shown
 from svidok.store.models import RECORD_TABLES
 from svidok.store.register import Store, table_of
 
 LOOKUP_KINDS = ("place", "unit", "source", "person")
 MAX_FIELD_CHARS = 1_000_000
+MAX_RECORD_BYTES = 8 << 20
+"""One CSV record (all its lines, when a quoted cell spans lines); more refuses the file."""
+BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -79,36 +83,54 @@ def load_mapping(path: Path) -> Mapping:
     if not isinstance(data, dict):
         raise InputError(f"{path}: a mapping file must be a YAML object")
     record = data.get("record")
-    if record not in RECORD_TABLES or record == "link":
-        raise InputError(f"{path}: record: {record!r} is not an importable kind")
+    if not isinstance(record, str) or record not in RECORD_TABLES or record == "link":
+        raise InputError(f"{path}: record: {shown(record)} is not an importable kind")
     columns = {c.name for c in table_of(record).columns}
-    rules: list[FieldRule] = []
-    for target, spec in (data.get("fields") or {}).items():
-        if target not in columns or target == "id":
-            raise InputError(f"{path}: fields.{target}: not a field of {record}")
-        if not isinstance(spec, dict) or ("column" in spec) == ("value" in spec):
-            raise InputError(f"{path}: fields.{target}: give exactly one of 'column' or 'value'")
-        lookup = spec.get("lookup")
-        if lookup is not None and lookup not in LOOKUP_KINDS:
-            raise InputError(f"{path}: fields.{target}: lookup must be one of {', '.join(LOOKUP_KINDS)}")
-        rules.append(
-            FieldRule(
-                target=target,
-                column=spec.get("column"),
-                value=spec.get("value"),
-                lookup=lookup,
-                time_format=spec.get("format"),
-                utc_offset=spec.get("utc_offset"),
-                split=spec.get("split"),
-                mapping={str(k).casefold(): str(v) for k, v in (spec.get("map") or {}).items()},
-            )
-        )
+    fields = data.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise InputError(f"{path}: fields: must map record fields to their sources")
+    rules = [_rule(path, record, columns, target, spec) for target, spec in fields.items()]
     key = data.get("key") or []
     if not isinstance(key, list) or not all(isinstance(k, str) for k in key):
         raise InputError(f"{path}: key: must be a list of column names")
     if not key:
         key = sorted({rule.column for rule in rules if rule.column})
-    return Mapping(record=record, key=tuple(key), fields=tuple(rules), delimiter=data.get("delimiter", ","))
+    delimiter = data.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise InputError(f"{path}: delimiter: must be one character other than a quote or a line break")
+    return Mapping(record=record, key=tuple(key), fields=tuple(rules), delimiter=delimiter)
+
+
+def _rule(path: Path, record: str, columns: set[str], target: Any, spec: Any) -> FieldRule:
+    if not isinstance(target, str) or target not in columns or target == "id":
+        raise InputError(f"{path}: fields.{field_label(target)}: not a field of {record}")
+    if not isinstance(spec, dict) or ("column" in spec) == ("value" in spec):
+        raise InputError(f"{path}: fields.{target}: give exactly one of 'column' or 'value'")
+    lookup = spec.get("lookup")
+    if lookup is not None and lookup not in LOOKUP_KINDS:
+        raise InputError(f"{path}: fields.{target}: lookup must be one of {', '.join(LOOKUP_KINDS)}")
+    for name in ("column", "format", "utc_offset", "split"):
+        if spec.get(name) is not None and not (isinstance(spec[name], str) and spec[name]):
+            raise InputError(f"{path}: fields.{target}: {name} must be non-empty text")
+    offset = spec.get("utc_offset")
+    if offset is not None:
+        try:
+            _offset(offset)
+        except ValueError:
+            raise InputError(f"{path}: fields.{target}: utc_offset must look like +03:00") from None
+    mapping = spec.get("map") or {}
+    if not isinstance(mapping, dict):
+        raise InputError(f"{path}: fields.{target}: map must map words to codes")
+    return FieldRule(
+        target=target,
+        column=spec.get("column"),
+        value=spec.get("value"),
+        lookup=lookup,
+        time_format=spec.get("format"),
+        utc_offset=offset,
+        split=spec.get("split"),
+        mapping={str(k).casefold(): str(v) for k, v in mapping.items()},
+    )
 
 
 class Lookups:
@@ -139,52 +161,91 @@ class Lookups:
 
 
 def read_csv(store: Store, path: Path, mapping: Mapping) -> tuple[str, Iterator[Incoming]]:
-    """The header line and the records of a CSV file under `mapping`."""
-    handle = path.open("r", encoding="utf-8-sig", newline="")
-    header_text = handle.readline()
-    header = next(csv.reader([header_text], delimiter=mapping.delimiter), [])
-    missing = sorted(mapping.columns - set(header))
-    if missing:
+    """The header line and the records of a CSV file under `mapping`.
+
+    The file is read as bytes, one record at a time, and decoded as UTF-8 (a BOM is skipped): a
+    record that is not UTF-8 is a bad record named by its line, kept byte for byte (surrogate
+    escapes) for the reject file. A UTF-16 file, a header that is not UTF-8 or a record longer than
+    `MAX_RECORD_BYTES` (a quote never closed) refuses the whole file.
+    """
+    handle = path.open("rb")
+    try:
+        head = handle.read(2)
+        if head in UTF16_BOMS:
+            raise InputError(f"{path}: the file is UTF-16; save it as CSV UTF-8")
+        handle.seek(0)
+        first = _read_record(path, handle, 1)
+        header_bytes = first[0] if first else b""
+        if header_bytes.startswith(BOM):
+            header_bytes = header_bytes[len(BOM) :]
+        try:
+            header_text = header_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: line 1: the header is not UTF-8; save the file as CSV UTF-8") from None
+        try:
+            header = next(csv.reader([header_text], delimiter=mapping.delimiter, strict=True), [])
+        except csv.Error as exc:
+            raise InputError(f"{path}: line 1: malformed CSV header ({exc})") from None
+        missing = sorted(mapping.columns - set(header))
+        if missing:
+            listed = ", ".join(m if len(m) <= 40 and m.isprintable() else shown(m) for m in missing)
+            raise InputError(f"{path}: line 1: columns missing from the header: {listed}")
+        lookups = Lookups(store, {rule.lookup for rule in mapping.fields if rule.lookup})
+    except BaseException:
         handle.close()
-        raise InputError(f"{path}: line 1: columns missing from the header: {', '.join(missing)}")
-    lookups = Lookups(store, {rule.lookup for rule in mapping.fields if rule.lookup})
-    return header_text, _rows(handle, header, mapping, lookups)
+        raise
+    return header_text, _rows(path, handle, header, mapping, lookups, 1 + (first[1] if first else 0))
 
 
 def _rows(
-    handle: io.TextIOWrapper, header: list[str], mapping: Mapping, lookups: Lookups
+    path: Path, handle: BinaryIO, header: list[str], mapping: Mapping, lookups: Lookups, line_no: int
 ) -> Iterator[Incoming]:
     labels = {
         rule.target: f"{rule.target} (column {rule.column!r})" for rule in mapping.fields if rule.column
     }
     csv.field_size_limit(MAX_FIELD_CHARS)
     with handle:
-        line_no = 1
         while True:
-            raw = _read_record(handle)
+            raw = _read_record(path, handle, line_no)
             if raw is None:
                 return
-            text, lines = raw
+            data, lines = raw
+            start_line = line_no
             line_no += lines
-            start_line = line_no - lines + 1
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Incoming(
+                    start_line,
+                    data.decode("utf-8", "surrogateescape"),
+                    None,
+                    None,
+                    parse_error=f"not valid UTF-8 (byte {exc.start + 1} of the record): save as CSV UTF-8",
+                )
+                continue
             if not text.strip():
                 continue
             yield _convert(start_line, text, header, mapping, lookups, labels)
 
 
-def _read_record(handle: io.TextIOWrapper) -> tuple[str, int] | None:
-    """One CSV record's raw text, which may span lines inside quotes."""
-    text = handle.readline()
-    if not text:
+def _read_record(path: Path, handle: BinaryIO, line_no: int) -> tuple[bytes, int] | None:
+    """One CSV record's raw bytes, which may span lines inside quotes, and its number of lines."""
+    data = handle.readline(MAX_RECORD_BYTES + 1)
+    if not data:
         return None
     lines = 1
-    while text.count('"') % 2 == 1:
-        more = handle.readline()
+    while data.count(b'"') % 2 == 1 and len(data) <= MAX_RECORD_BYTES:
+        more = handle.readline(MAX_RECORD_BYTES + 1 - len(data))
         if not more:
             break
-        text += more
+        data += more
         lines += 1
-    return text, lines
+    if len(data) > MAX_RECORD_BYTES:
+        raise InputError(
+            f"{path}:{line_no}: a record is longer than {MAX_RECORD_BYTES >> 20} MiB "
+            "(a quoted cell never closed?); nothing was imported"
+        )
+    return data, lines
 
 
 def _convert(
