@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from svidok.audit.entry import canonical_json, utc_naive
 from svidok.crypto.errors import EvidenceCorrupt
@@ -33,11 +33,11 @@ from svidok.errors import InputError, NotFound
 from svidok.evidence import custody
 from svidok.evidence.blobs import BlobStore, FileBlobStore
 from svidok.evidence.metadata import Claim, exif_claims
-from svidok.evidence.stream import DEFAULT_CHUNK, decrypt_stream, encrypt_stream
+from svidok.evidence.stream import DEFAULT_CHUNK, Digests, decrypt_stream, encrypt_stream
 from svidok.services.keys import Protection
 from svidok.store.models import Base
 
-__all__ = ["EvidenceService", "Problem", "default_blob_store", "verify_custody_record"]
+__all__ = ["EvidenceService", "Prepared", "Problem", "default_blob_store", "verify_custody_record"]
 
 _EVIDENCE = Base.metadata.tables["evidence"]
 _BLOB = Base.metadata.tables["evidence_blob"]
@@ -52,6 +52,23 @@ def default_blob_store(data_dir: Path, url: str | None = None) -> BlobStore:
 
         return S3BlobStore.from_url(url)
     return FileBlobStore(data_dir / "blobs")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file whose encrypted blob is stored, with what its rows will say."""
+
+    digests: Digests
+    media_type: str
+    original_name: str
+    received: datetime
+    claims: list[Claim]
+    capture_start: datetime | None
+    time_basis: str
+    lat: float | None
+    lon: float | None
+    place_basis: str
+    device: str | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,24 @@ class EvidenceService:
         description: str | None = None,
     ) -> str:
         """Take a file into custody; return the new evidence id."""
+        prepared = self.prepare(path, captured_at=captured_at, lat=lat, lon=lon, media_type=media_type)
+        with self.p.store.begin() as conn:
+            return self.record(conn, prepared, actor, source_id=source_id, description=description)
+
+    def prepare(
+        self,
+        path: Path,
+        *,
+        captured_at: datetime | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        media_type: str | None = None,
+    ) -> Prepared:
+        """Hash, encrypt and store the blob of a file; its rows are written by `record`.
+
+        The blob is in place (and fsynced) before any row names it, so a crash leaves at
+        worst a blob without rows, which start-up recovery removes (`services.recovery`).
+        """
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         if (lat is None) != (lon is None):
@@ -131,58 +166,79 @@ class EvidenceService:
             place_basis, ev_lat, ev_lon = "metadata", float(found["lat"]), float(found["lon"])
         elif lat is not None:
             place_basis = "asserted"
+        return Prepared(
+            digests=digests,
+            media_type=media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            original_name=path.name[:300],
+            received=received,
+            claims=claims,
+            capture_start=capture_start,
+            time_basis=time_basis,
+            lat=ev_lat,
+            lon=ev_lon,
+            place_basis=place_basis,
+            device=found.get("device"),
+        )
+
+    def record(
+        self,
+        conn: Connection,
+        prepared: Prepared,
+        actor: str,
+        *,
+        source_id: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Write the rows of a prepared file in the caller's transaction; return the evidence id."""
+        digests, received, claims = prepared.digests, prepared.received, prepared.claims
         evidence_id = new_id("evidence")
-        media = media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        with self.p.store.begin() as conn:
+        conn.execute(
+            insert(_EVIDENCE).values(
+                id=evidence_id,
+                source_id=source_id,
+                media_type=prepared.media_type,
+                original_name=prepared.original_name,
+                size_bytes=digests.size,
+                sha256=digests.sha256,
+                capture_start=prepared.capture_start,
+                capture_time_basis=prepared.time_basis,
+                lat=prepared.lat,
+                lon=prepared.lon,
+                capture_place_basis=prepared.place_basis,
+                device=prepared.device,
+                collector=actor,
+                received_at=received,
+                description=description,
+            )
+        )
+        known = conn.execute(select(_BLOB.c.sha256).where(_BLOB.c.sha256 == digests.sha256)).first()
+        if known is None:
             conn.execute(
-                insert(_EVIDENCE).values(
-                    id=evidence_id,
-                    source_id=source_id,
-                    media_type=media,
-                    original_name=path.name[:300],
-                    size_bytes=digests.size,
+                insert(_BLOB).values(
                     sha256=digests.sha256,
-                    capture_start=capture_start,
-                    capture_time_basis=time_basis,
-                    lat=ev_lat,
-                    lon=ev_lon,
-                    capture_place_basis=place_basis,
-                    device=found.get("device"),
-                    collector=actor,
-                    received_at=received,
-                    description=description,
+                    blake3=digests.blake3,
+                    size_bytes=digests.size,
+                    key_id=BLOB_KEY,
+                    stored_at=received,
                 )
             )
-            known = conn.execute(select(_BLOB.c.sha256).where(_BLOB.c.sha256 == digests.sha256)).first()
-            if known is None:
-                conn.execute(
-                    insert(_BLOB).values(
-                        sha256=digests.sha256,
-                        blake3=digests.blake3,
-                        size_bytes=digests.size,
-                        key_id=BLOB_KEY,
-                        stored_at=received,
-                    )
-                )
-            if claims:
-                conn.execute(
-                    insert(_CLAIM),
-                    [
-                        {
-                            "evidence_id": evidence_id,
-                            "field": c.field,
-                            "value": c.value,
-                            "basis": c.basis,
-                            "source": c.source,
-                            "recorded_by": actor,
-                            "recorded_at": received,
-                        }
-                        for c in claims
-                    ],
-                )
-            custody.record_event(
-                conn, self.p.audit, evidence_id, "intake", actor, digests.sha256, at=received
+        if claims:
+            conn.execute(
+                insert(_CLAIM),
+                [
+                    {
+                        "evidence_id": evidence_id,
+                        "field": c.field,
+                        "value": c.value,
+                        "basis": c.basis,
+                        "source": c.source,
+                        "recorded_by": actor,
+                        "recorded_at": received,
+                    }
+                    for c in claims
+                ],
             )
+        custody.record_event(conn, self.p.audit, evidence_id, "intake", actor, digests.sha256, at=received)
         return evidence_id
 
     # -- verification ----------------------------------------------------------------------------

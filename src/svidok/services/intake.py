@@ -12,11 +12,13 @@ passphrase is machine-made with 100 bits of entropy, Argon2id runs with light
 parameters (1 pass, 1 MiB): guessing is infeasible at any speed, and intake
 stays fast. After `MAX_ATTEMPTS` wrong passphrases a receipt is locked.
 
-Writes: the testimony (`source`), the people it describes (`mention`), the
-`submission` row and the sealed contact are one transaction with their audit
-entries; each file then goes through the evidence service (hashed at intake,
-encrypted, custody event `intake`). Writes are serialised by `IntakeService`'s
-lock so the audit chain never forks under concurrent requests.
+Writes: each file's encrypted blob is stored first (hashed at intake, fsynced);
+then the testimony (`source`), the people it describes (`mention`), the
+`submission` row, the sealed contact and the files' evidence rows with their
+custody event `intake` are one transaction with their audit entries, so a crash
+never leaves a receipt without its files or a submission half written. Writes
+are serialised by `IntakeService`'s lock so the audit chain never forks under
+concurrent requests.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from svidok.domain.values import new_id
 from svidok.domain.vocabulary import LANGUAGES, vocabulary
 from svidok.errors import ConflictError, InputError, NotFound
 from svidok.services.context import ServiceContext, utc_now
-from svidok.services.evidence import EvidenceService
+from svidok.services.evidence import EvidenceService, Prepared
 from svidok.store.models import Base
 from svidok.store.register import Store
 
@@ -366,6 +368,8 @@ class IntakeService:
             "files": len(draft.files),
         }
 
+        prepared = self._prepare_files(draft.files)
+
         def write(conn: Connection) -> None:
             self._insert_source(conn, ctx, source_id, draft, now)
             if mentions:
@@ -375,9 +379,9 @@ class IntakeService:
             ctx.record(conn, "submission.create", "submission", submission_id, details)
             if sealed_contact is not None:
                 self._insert_sealed(conn, ctx, submission_id, *sealed_contact)
+            self._record_files(conn, ctx, source_id, prepared)
 
         self._group(ctx.store).run(write)
-        self._store_files(ctx, source_id, draft.files)
         return Receipt(submission_id, _group(code), _group(passphrase))
 
     def add_information(
@@ -392,6 +396,7 @@ class IntakeService:
         submission = self._check_receipt(ctx, code, passphrase)
         source_id, now = new_id("source"), utc_now()
         draft = SubmissionDraft(language=str(submission["language"]), what_happened=text)
+        prepared = self._prepare_files(files or [])
         with self._write, ctx.store.begin() as conn:
             self._insert_source(conn, ctx, source_id, draft, now)
             conn.execute(
@@ -411,7 +416,7 @@ class IntakeService:
                 str(submission["id"]),
                 {"source_id": source_id, "files": len(files or [])},
             )
-        self._store_files(ctx, source_id, files or [])
+            self._record_files(conn, ctx, source_id, prepared)
         return str(submission["id"])
 
     def _file(self, conn: Connection, submission_id: str | None, source_id: str) -> None:
@@ -505,14 +510,21 @@ class IntakeService:
             },
         )
 
-    def _store_files(self, ctx: ServiceContext, source_id: str, files: list[Upload]) -> None:
+    def _prepare_files(self, files: list[Upload]) -> list[Prepared]:
+        """Blobs first, outside the transaction: a crash before the commit leaves only blobs
+        without rows (removed at start by `services.recovery`), never a receipt whose files
+        are missing or a submission half written."""
         if not files or self.evidence is None:
+            return []
+        return [self.evidence.prepare(u.path, media_type=u.media_type) for u in files]
+
+    def _record_files(
+        self, conn: Connection, ctx: ServiceContext, source_id: str, prepared: list[Prepared]
+    ) -> None:
+        if self.evidence is None:
             return
-        with self._write:
-            for upload in files:
-                self.evidence.add(
-                    upload.path, ctx.actor.name, source_id=source_id, media_type=upload.media_type
-                )
+        for item in prepared:
+            self.evidence.record(conn, item, ctx.actor.name, source_id=source_id)
 
     # -- the operators' side -----------------------------------------------------------------------
 
