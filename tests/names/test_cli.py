@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from svidok.cli.app import app
@@ -102,3 +105,55 @@ def test_missing_input_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "cannot read" in result.output
+
+
+def test_blocks_share_keys_and_keep_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny read blocks: many blocks, one name cache, lines in input order, CRLF and BOM accepted."""
+    import svidok.cli.names as names_cli
+
+    monkeypatch.setattr(names_cli, "_READ_HINT", 1)
+    names = ["Іван Петров", "Ivan Petrov", "Петров И.", "Анна Ковалёва", "Kovaleva Hanna", "Ганна"]
+    rows = [{"id": i, "a": names[i % 6], "b": names[(i * 5 + 1) % 6]} for i in range(40)]
+    text = "\ufeff" + "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows)
+    src = tmp_path / "pairs.jsonl"
+    src.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [g["id"] for g in got] == list(range(40))
+    for g in got:
+        expected = compare(g["a"], g["b"])
+        assert (g["score"], g["same"]) == (expected.score, expected.same)
+
+
+def test_invalid_utf8_line_is_named(tmp_path: Path) -> None:
+    src = tmp_path / "pairs.jsonl"
+    src.write_bytes(b'{"a": "Ivan Petrov", "b": "Petrov I."}\n{"a": "\xff\xfe", "b": "x"}\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "pairs.jsonl:2: invalid JSON" in result.output
+    assert not out.exists()
+
+
+def test_entry_point_runs_names_without_the_root_app(tmp_path: Path) -> None:
+    """`svidok names score` as a process: same output as through the root app, errors as exit 2."""
+    src = _write(tmp_path / "pairs.jsonl", ['{"a": "Іван Петров", "b": "Ivan Petrov"}'])
+    out = tmp_path / "out.jsonl"
+    code = "from svidok.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "names", "score", "--input", str(src), "--output", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    line = json.loads(out.read_text(encoding="utf-8"))
+    assert line["same"] is True and line["score"] == compare("Іван Петров", "Ivan Petrov").score
+    missing = str(tmp_path / "nope.jsonl")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "names", "score", "--input", missing, "--output", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "cannot read" in done.stderr

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from svidok.errors import ImportFailed, InputError, RecordProblem
-from svidok.names import ENGINE_VERSION, THRESHOLD, compare, score_pairs
+from svidok.names import ENGINE_VERSION, THRESHOLD, PairScorer, compare
 
 app = typer.Typer(help="Compare personal names across scripts and languages.", no_args_is_help=True)
 
-_BATCH = 100_000
+_READ_HINT = 8 << 20  # bytes of lines per block: large blocks, bounded memory
+_WRITE_BUFFER = 8 << 20
 
 
 def _fail(exc: InputError) -> typer.Exit:
@@ -58,30 +61,6 @@ def compare_cmd(
     console.print(table)
 
 
-def _check(line: str, number: int, source: str) -> tuple[dict[str, Any] | None, RecordProblem | None]:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, RecordProblem(source, number, None, f"invalid JSON ({exc.msg})")
-    if not isinstance(obj, dict):
-        return None, RecordProblem(source, number, None, "not a JSON object")
-    for key in ("a", "b"):
-        if key not in obj:
-            return None, RecordProblem(source, number, key, "missing")
-        if not isinstance(obj[key], str):
-            return None, RecordProblem(source, number, key, "not a string")
-    return obj, None
-
-
-def _output_line(line: str, obj: dict[str, Any], score: float, same: bool) -> str:
-    """The input line with score and same added, all original keys kept in order."""
-    text = line.rstrip()
-    if "score" in obj or "same" in obj or not text.endswith("}") or not obj:
-        obj = {**obj, "score": score, "same": same}
-        return json.dumps(obj, ensure_ascii=False)
-    return f'{text[:-1]}, "score": {score!r}, "same": {"true" if same else "false"}}}'
-
-
 @app.command("score")
 def score_cmd(
     input_path: Annotated[Path, typer.Option("--input", help='JSONL file of {"a": ..., "b": ...}.')],
@@ -102,7 +81,7 @@ def score_cmd(
 
 
 def _score_file(input_path: Path, output_path: Path, reject_file: Path | None) -> None:
-    """Stream the input in chunks into a temporary file renamed at the end.
+    """Stream the input in blocks into a temporary file renamed at the end.
 
     On a bad line without --reject-file the rest is still checked so that every bad
     line is reported, the temporary file is removed and nothing is written.
@@ -116,57 +95,104 @@ def _score_file(input_path: Path, output_path: Path, reject_file: Path | None) -
             gc.enable()
 
 
+def _check(line: bytes, number: int, source: str) -> tuple[dict[str, Any] | None, RecordProblem | None]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, RecordProblem(source, number, None, f"invalid JSON ({exc.msg})")
+    if not isinstance(obj, dict):
+        return None, RecordProblem(source, number, None, "not a JSON object")
+    for key in ("a", "b"):
+        if key not in obj:
+            return None, RecordProblem(source, number, key, "missing")
+        if not isinstance(obj[key], str):
+            return None, RecordProblem(source, number, key, "not a string")
+    return obj, None
+
+
 def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> None:
     source = str(input_path)
     try:
-        handle = input_path.open(encoding="utf-8")
+        handle = input_path.open("rb")
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})") from None
     problems: list[RecordProblem] = []
-    rejected: list[str] = []
+    rejected: list[bytes] = []
+    scorer = PairScorer()  # one name cache for the whole file, not one per block
     fd, tmp_name = tempfile.mkstemp(prefix=".names-score-", suffix=".jsonl", dir=output_path.resolve().parent)
     try:
-        with handle, os.fdopen(fd, "w", encoding="utf-8") as out:
-            chunk: list[tuple[str, dict[str, Any]]] = []
-            try:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
+        with handle, os.fdopen(fd, "wb", buffering=_WRITE_BUFFER) as out:
+            number = 0
+            while block := handle.readlines(_READ_HINT):
+                lines: list[bytes] = []
+                objs: list[dict[str, Any]] = []
+                for raw in block:
+                    number += 1
+                    line = raw.strip()
+                    if number == 1 and line.startswith(codecs.BOM_UTF8):
+                        line = line[len(codecs.BOM_UTF8) :]  # Windows editors start files with one
+                    if not line:
                         continue
                     obj, problem = _check(line, number, source)
                     if problem is not None:
                         problems.append(problem)
-                        rejected.append(_reject_line(number, problem, line))
+                        rejected.append(_reject_line(number, problem, raw))
                     elif obj is not None and (reject_file is not None or not problems):
-                        chunk.append((line, obj))
-                        if len(chunk) >= _BATCH:
-                            _write_chunk(out, chunk)
-                            chunk = []
-            except UnicodeDecodeError:
-                raise InputError(f"{source}: not UTF-8 text") from None
+                        lines.append(line)
+                        objs.append(obj)
+                if reject_file is None and problems:
+                    continue  # refused anyway: only look for further bad lines
+                results = scorer.score([(obj["a"], obj["b"]) for obj in objs])
+                out.write(_render_block(lines, objs, results))
             if problems and reject_file is None:
                 raise ImportFailed(problems)
-            _write_chunk(out, chunk)
         if reject_file is not None:
-            reject_file.write_text("".join(r + "\n" for r in rejected), encoding="utf-8")
+            reject_file.write_bytes(b"".join(r + b"\n" for r in rejected))
         os.replace(tmp_name, output_path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
 
 
-def _reject_line(number: int, problem: RecordProblem, line: str) -> str:
-    record = {"line": number, "reason": str(problem), "text": line.rstrip("\n")}
-    return json.dumps(record, ensure_ascii=False)
+def _reject_line(number: int, problem: RecordProblem, raw: bytes) -> bytes:
+    text = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+    return orjson.dumps({"line": number, "reason": str(problem), "text": text})
 
 
-def _write_chunk(out: TextIO, chunk: list[tuple[str, dict[str, Any]]]) -> None:
-    if not chunk:
-        return
-    results = score_pairs((obj["a"], obj["b"]) for _, obj in chunk)
-    out.write(
-        "\n".join(
-            _output_line(line, obj, score, same)
-            for (line, obj), (score, same) in zip(chunk, results, strict=True)
-        )
-    )
-    out.write("\n")
+def _render_block(lines: list[bytes], objs: list[dict[str, Any]], results: list[tuple[float, bool]]) -> bytes:
+    """Each input line with score and same appended, all original keys kept in order.
+
+    The usual line is copied byte for byte and the two fields spliced in before its
+    closing brace; the few lines that already carry a score/same (or an empty object)
+    are re-serialised with those values replaced.
+    """
+    tails: dict[tuple[float, bool], bytes] = {}  # scores have 4 decimals: few distinct tails
+    parts: list[bytes] = []
+    append = parts.append
+    for line, obj, result in zip(lines, objs, results, strict=True):
+        if len(obj) == 2 or ("score" not in obj and "same" not in obj):
+            tail = tails.get(result)
+            if tail is None:
+                score, same = result
+                tail = tails[result] = b', "score": %r, "same": %s}\n' % (
+                    score,
+                    b"true" if same else b"false",
+                )
+            append(line[:-1])
+            append(tail)
+        else:
+            append(orjson.dumps({**obj, "score": result[0], "same": result[1]}) + b"\n")
+    return b"".join(parts)
+
+
+def run_alone(args: list[str]) -> None:
+    """`svidok names ARGS` without loading the root app; errors as the root app shows them."""
+    from typer.main import get_command
+
+    from svidok.errors import SvidokError
+
+    try:
+        get_command(app).main(args=args, prog_name="svidok names")
+    except SvidokError as error:  # the root app's handling, in case one escapes a command
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(error.exit_code) from None

@@ -19,7 +19,15 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from svidok.names.keys import TYPO_MIN_FULL, TYPO_MIN_STEM, NameKeys, ParseKey, PartKey, name_keys
 
-__all__ = ["ENGINE_VERSION", "THRESHOLD", "Comparison", "compare", "compare_keys", "score_pairs"]
+__all__ = [
+    "ENGINE_VERSION",
+    "THRESHOLD",
+    "Comparison",
+    "PairScorer",
+    "compare",
+    "compare_keys",
+    "score_pairs",
+]
 
 ENGINE_VERSION = "names-v1"
 THRESHOLD = 0.75
@@ -262,41 +270,51 @@ def fast_score(ka: NameKeys, kb: NameKeys) -> float:
 
 
 def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-    """Scores and decisions for many pairs; each distinct name is analysed once.
+    """Scores and decisions for many pairs; each distinct name is analysed once."""
+    return PairScorer().score(pairs)
 
-    The cyclic garbage collector is paused meanwhile: keys hold no cycles, and
+
+class PairScorer:
+    """Scores pairs batch after batch, keeping every distinct name's keys between batches.
+
+    The cyclic garbage collector is paused during each batch: keys hold no cycles, and
     with hundreds of thousands of cached objects its passes cost more than the work.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _score_pairs(pairs)
-    finally:
-        if enabled:
-            gc.enable()
 
+    def __init__(self) -> None:
+        self._cache: dict[str, NameKeys] = {}
 
-def _score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-    cache: dict[str, NameKeys] = {}
-    get = cache.get
-    out: list[tuple[float, bool]] = []
-    append = out.append
-    compare_parse = _compare_parse
-    threshold = THRESHOLD
-    for a, b in pairs:
-        ka = get(a)
-        if ka is None:
-            ka = cache[a] = name_keys(a)
-        kb = get(b)
-        if kb is None:
-            kb = cache[b] = name_keys(b)
-        if ka.empty or kb.empty:
-            append((0.0, False))
-            continue
-        pa, pb = ka.parses, kb.parses
-        if len(pa) == 1 and len(pb) == 1:
-            score = round(compare_parse(pa[0], pb[0])[0], 4)
-        else:
-            score = round(_best(ka, kb)[0], 4)
-        append((score, score >= threshold))
-    return out
+    def score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
+        """(score, same) for each pair, in order."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._score(pairs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
+        cache = self._cache
+        get = cache.get
+        out: list[tuple[float, bool]] = []
+        append = out.append
+        compare_parse = _compare_parse
+        threshold = THRESHOLD
+        for a, b in pairs:
+            ka = get(a)
+            if ka is None:
+                ka = cache[a] = name_keys(a)
+            kb = get(b)
+            if kb is None:
+                kb = cache[b] = name_keys(b)
+            if ka.empty or kb.empty:
+                append((0.0, False))
+                continue
+            pa, pb = ka.parses, kb.parses
+            if len(pa) == 1 and len(pb) == 1:
+                score = round(compare_parse(pa[0], pb[0])[0], 4)
+            else:
+                score = round(_best(ka, kb)[0], 4)
+            append((score, score >= threshold))
+        return out
