@@ -29,6 +29,9 @@ def serve(
 
     settings = settings_of(ctx)
     protection = open_protection(ctx)
+    from svidok.services.recovery import recover_at_start  # a crash's leftovers, named in the log
+
+    recover_at_start(protection)
     web = WebSettings(tls=tls)
     app = create_app(settings, protection=protection, web=web)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
