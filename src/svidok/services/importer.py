@@ -279,11 +279,11 @@ class Importer:
         return out
 
     def _reject_tmp(self) -> Path:
-        assert self.reject_file is not None
+        assert self.reject_file is not None  # nosec B101 # type narrowing: called only with a reject file
         return self.reject_file.with_name(self.reject_file.name + ".tmp")
 
     def _finish_rejects(self, committed: bool) -> None:
-        assert self.reject_file is not None
+        assert self.reject_file is not None  # nosec B101 # type narrowing: called only with a reject file
         tmp = self._reject_tmp()
         if self._rejects is not None:
             self._rejects.close()
