@@ -36,13 +36,22 @@ import math
 import os
 import unicodedata
 from collections.abc import Callable
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from svidok.crypto.errors import DecryptionFailed
+from svidok.crypto.errors import DecryptionFailed, KeyDestroyed
 
-__all__ = ["BlindIndex", "blind_index_bits", "open_field", "seal_field"]
+__all__ = [
+    "ERASED",
+    "BlindIndex",
+    "FieldCipher",
+    "SubjectValue",
+    "blind_index_bits",
+    "open_field",
+    "seal_field",
+]
 
 KeyLookup = Callable[[str], bytes]
 
@@ -115,3 +124,110 @@ class BlindIndex:
         digest = hashlib.blake2b(normalise(text).encode(), key=self._key, digest_size=32).digest()
         number = int.from_bytes(digest, "big") >> (256 - self.bits)
         return f"{number:0{(self.bits + 3) // 4}x}"
+
+
+# -- the store's column-level cipher (PostgreSQL) ----------------------------------------------
+
+FIELD_KEY = "field"
+COLUMN_SCOPE = "*"
+"""The record-id slot of the AAD for values sealed by the store's column type.
+
+A column type sees one value at a time, never its row, so values written through the
+store are bound to their table, column and key id; the row is not part of the AAD (see
+docs/security.md: a swap *within* one column is not detected by the cipher)."""
+ERASED = "[erased]"
+"""What a protected value reads as once its subject's data key has been destroyed."""
+NAME_KEY_BITS = 64
+"""Blind blocking keys keep 64 bits: a look-up must find the same candidates as before
+(a false match only adds a candidate the scorer then rejects)."""
+
+
+class SubjectValue(str):
+    """A value to seal under the data key of one subject (crypto-shreddable), not the column key.
+
+    `SubjectValue("Ales", subject="pe_1")` written to a protected column is sealed under
+    `subject:pe_1`; after `keys shred pe_1` it reads as `ERASED`.
+    """
+
+    subject: str
+
+    def __new__(cls, value: str, subject: str) -> SubjectValue:
+        made = super().__new__(cls, value)
+        made.subject = subject
+        return made
+
+
+class FieldCipher:
+    """The keys one PostgreSQL register needs for its protected columns and blind indexes.
+
+    Built from the unlocked keyring (`from_keyring`) and attached to the engine by
+    `svidok.store.db.attach_fields`; the store's column types find it through the dialect.
+    """
+
+    def __init__(
+        self,
+        field_key: bytes,
+        lookup: KeyLookup,
+        subject_key: KeyLookup,
+        derive: Callable[[str, str], bytes],
+    ) -> None:
+        self._aead = AESGCM(field_key)
+        self._lookup = lookup
+        self._subject_key = subject_key
+        self._derive = derive
+        self._indexes: dict[tuple[str, str], BlindIndex] = {}
+
+    @classmethod
+    def from_keyring(cls, keyring: _KeyringLike) -> FieldCipher:
+        return cls(
+            keyring.data_key(FIELD_KEY),
+            keyring.data_key,
+            lambda subject: keyring.subject_key(subject)[1],
+            keyring.derive,
+        )
+
+    def seal(self, table: str, column: str, value: str) -> str:
+        if isinstance(value, SubjectValue):
+            key_id = f"subject:{value.subject}"
+            key = self._subject_key(value.subject)
+            return seal_field(key, key_id, table, column, COLUMN_SCOPE, str(value))
+        nonce = os.urandom(12)
+        ct = self._aead.encrypt(nonce, value.encode(), _aad(table, column, COLUMN_SCOPE, FIELD_KEY))
+        return f"v1:{FIELD_KEY}:{base64.b64encode(nonce + ct).decode()}"
+
+    def open(self, table: str, column: str, token: str) -> str:
+        """The plaintext of a stored token; `ERASED` if its subject key was destroyed."""
+        if token.startswith(f"v1:{FIELD_KEY}:"):
+            try:
+                blob = base64.b64decode(token[len(FIELD_KEY) + 4 :], validate=True)
+                plain = self._aead.decrypt(blob[:12], blob[12:], _aad(table, column, COLUMN_SCOPE, FIELD_KEY))
+            except (ValueError, binascii.Error, InvalidTag) as exc:
+                raise DecryptionFailed(
+                    f"{table}.{column}: a stored value does not decrypt (wrong key, moved or tampered)"
+                ) from exc
+            return plain.decode()
+        if not token.startswith("v1:"):
+            raise DecryptionFailed(
+                f"{table}.{column}: a stored value is not sealed (written without the keyring?); "
+                "export and re-import the register through `svidok` to encrypt it"
+            )
+        try:
+            return open_field(self._lookup, table, column, COLUMN_SCOPE, token)
+        except KeyDestroyed:
+            return ERASED
+
+    def blind(self, table: str, column: str, value: str, bits: int = NAME_KEY_BITS) -> str:
+        """The keyed blind index of `value` in `table.column` (same value, same output)."""
+        index = self._indexes.get((table, column))
+        if index is None:
+            key = self._derive("blind-index", f"blind-index register {table}.{column}")
+            index = self._indexes[(table, column)] = BlindIndex(key, bits)
+        return index.value(value)
+
+
+class _KeyringLike(Protocol):
+    def data_key(self, key_id: str, *, create: bool = False, purpose: str = "subject") -> bytes: ...
+
+    def subject_key(self, subject_id: str, *, create: bool = True) -> tuple[str, bytes]: ...
+
+    def derive(self, key_id: str, info: str) -> bytes: ...

@@ -26,12 +26,12 @@ from svidok.audit import AuditKey, AuditLog
 from svidok.audit.entry import utc_naive
 from svidok.crypto import sealed
 from svidok.crypto.errors import KeyDestroyed
-from svidok.crypto.fields import open_field, seal_field
+from svidok.crypto.fields import FieldCipher, open_field, seal_field
 from svidok.crypto.keyring import OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
 from svidok.errors import ConfigError, NotFound
 from svidok.settings import Settings
 from svidok.store import migrate
-from svidok.store.db import make_engine
+from svidok.store.db import attach_fields, make_engine
 from svidok.store.models import Base
 from svidok.store.register import Store
 
@@ -60,9 +60,12 @@ def audit_log_of(keyring: Keyring) -> AuditLog:
 
 
 def open_engine_store(settings: Settings, keyring: Keyring, *, create: bool = False) -> Store:
-    """The register's Store: SQLCipher-encrypted when embedded, schema checked or created."""
+    """The register's Store, schema checked or created: SQLCipher-encrypted when embedded; on
+    PostgreSQL its protected columns are sealed with the keyring's field keys."""
     key = keyring.db_key() if settings.is_embedded else None
     store = Store(make_engine(settings.effective_database_url, key=key))
+    if store.dialect == "postgresql":
+        attach_fields(store.engine, FieldCipher.from_keyring(keyring))
     if create:
         migrate.upgrade(store.engine)
     elif not migrate.is_current(store.engine):

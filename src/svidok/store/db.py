@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from svidok.crypto.fields import FieldCipher
 from svidok.errors import ConfigError, DatabaseUnavailable
 
 SQLITE_PRAGMAS = (
@@ -84,6 +85,27 @@ def connect(engine: Engine) -> Iterator[Connection]:
         ) from exc
     with conn:
         yield conn
+
+
+FIELDS_ATTR = "svidok_fields"
+"""Where an engine's dialect carries its `FieldCipher` (each engine has its own dialect object)."""
+
+
+def attach_fields(engine: Engine, cipher: FieldCipher) -> None:
+    """Give a PostgreSQL engine the keys of its protected columns (see `store.models.Protected`).
+
+    Without them (tests, tools that open a bare `Store`) protected values pass through as
+    they are: every command and the web app open the register through
+    `svidok.services.keys.Protection.open`, which attaches them.
+    """
+    if engine.dialect.name != "postgresql":
+        raise ConfigError("field encryption is for PostgreSQL; SQLCipher encrypts the embedded file")
+    setattr(engine.dialect, FIELDS_ATTR, cipher)
+
+
+def fields_of(dialect: Dialect) -> FieldCipher | None:
+    found = getattr(dialect, FIELDS_ATTR, None)
+    return found if isinstance(found, FieldCipher) else None
 
 
 def upsert_ignore_sql(engine: Engine) -> str:

@@ -5,8 +5,13 @@ controlled vocabularies in the service and import layers, not by the database,
 so the vocabularies can grow without a migration.
 
 Columns whose contents would expose a person carry `info={"protected": True}`:
-the encryption layer field-encrypts them on PostgreSQL, exports for lower roles
-redact them, and tests check that they never reach a log line.
+on PostgreSQL their type becomes `Protected`, which seals each value on the way
+in and opens it on the way out (AES-256-GCM under the keyring's `field` key, see
+`svidok.crypto.fields`); exports for lower roles redact them, and tests check
+that they never reach a log line. `name_key.key` (the linker's blocking keys,
+derived from names and looked up by equality) is a `BlindKey`: a keyed hash on
+PostgreSQL, so the look-up still works and the stored value says nothing.
+On SQLite both pass values through: SQLCipher encrypts the whole file.
 
 The schema is created only by Alembic migrations (`store/migrations`); a test
 proves the migrations and these models agree.
@@ -21,6 +26,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     DateTime,
+    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -28,9 +34,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from svidok.store.db import fields_of
 
 ID = String(32)
 CODE = String(40)
@@ -43,6 +53,63 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Protected(TypeDecorator[str]):
+    """A protected text column: sealed on PostgreSQL when the engine has its keys, else as is.
+
+    On PostgreSQL the column is TEXT (a token is longer than the value it seals: the
+    length limit of the model is still checked on the plaintext by the import layer).
+    """
+
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = Text
+    cache_ok = True
+
+    def __init__(self, table: str, column: str, length: int | None) -> None:
+        super().__init__()
+        self.table = table
+        self.column = column
+        self.length = length
+        self.impl = String(length) if length is not None else Text()
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # Not through dialect.type_descriptor: psycopg's adaptation of Text renders VARCHAR.
+        return Text() if dialect.name == "postgresql" else self.impl_instance
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = fields_of(dialect) if value is not None else None
+        if cipher is None or value is None:
+            return value
+        return cipher.seal(self.table, self.column, value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = fields_of(dialect) if value is not None else None
+        if cipher is None or value is None:
+            return value
+        return cipher.open(self.table, self.column, value)
+
+
+class BlindKey(TypeDecorator[str]):
+    """An exact-match look-up key derived from protected values: a keyed hash on PostgreSQL.
+
+    Binds (inserts, `==`, `in_`) are hashed alike, so look-ups work unchanged; reading the
+    column back gives the hash, never the key.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, table: str, column: str, length: int) -> None:
+        super().__init__(length)
+        self.table = table
+        self.column = column
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = fields_of(dialect) if value is not None else None
+        if cipher is None or value is None:
+            return value
+        return cipher.blind(self.table, self.column, value)
 
 
 class Base(DeclarativeBase):
@@ -345,7 +412,7 @@ class NameKey(Base):
     """Blocking keys of mentions and persons, for linking one new mention without a full run."""
 
     __tablename__ = "name_key"
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(BlindKey("name_key", "key", 120), primary_key=True)
     record_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
 
 
@@ -391,3 +458,15 @@ from svidok.store import access_models as _access_models  # noqa: E402,F401
 from svidok.store import intake_models as _intake_models  # noqa: E402,F401
 from svidok.store import search_models as _search_models  # noqa: E402,F401
 from svidok.store import security_models as _security_models  # noqa: E402,F401
+
+
+def _protect_columns() -> None:
+    """Give every column marked protected (in any layer's tables) the `Protected` type."""
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            if column.info.get("protected") and not isinstance(column.type, Protected):
+                length = getattr(column.type, "length", None)
+                column.type = Protected(table.name, column.name, length)
+
+
+_protect_columns()
