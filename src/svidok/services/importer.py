@@ -85,6 +85,7 @@ class Importer:
         self._rejects: TextIO | None = None
         self._unique_seen: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = defaultdict(set)
         self._rejected_keys: set[tuple[str, str]] = set()
+        self._chunk_rejects: list[Incoming] = []
 
     def run(self, items: Iterable[Incoming], header: str | None = None) -> ImportReport:
         """Import `items`; raise `ImportFailed` (nothing written) on any bad record without a reject file.
@@ -118,8 +119,16 @@ class Importer:
 
     def _reject(self, item: Incoming) -> None:
         self.report.rejected += 1
-        if self.reject_file is None:
+        if self.reject_file is not None:
+            self._chunk_rejects.append(item)
+
+    def _write_rejects(self) -> None:
+        """The chunk's rejected lines in file order, so a fixed reject file imports again (a record
+        still comes after what it refers to)."""
+        rejected, self._chunk_rejects = self._chunk_rejects, []
+        if not rejected:
             return
+        rejected.sort(key=lambda item: item.line)
         if self._rejects is None:
             # surrogateescape writes back the very bytes of a line that was not UTF-8
             tmp = self._reject_tmp()
@@ -127,8 +136,9 @@ class Importer:
             if self._header is not None:
                 header = self._header
                 self._rejects.write(header if header.endswith("\n") else header + "\n")
-        text = item.raw_text
-        self._rejects.write(text if text.endswith("\n") else text + "\n")
+        for item in rejected:
+            text = item.raw_text
+            self._rejects.write(text if text.endswith("\n") else text + "\n")
 
     def _process(self, conn: Connection, chunk: list[Incoming]) -> None:
         self.report.read += len(chunk)
@@ -150,6 +160,7 @@ class Importer:
                 self.report.inserted[kind] += len(by_kind[kind])
                 if self.track_ids:
                     self.report.inserted_ids.setdefault(kind, []).extend(r["id"] for r in by_kind[kind])
+        self._write_rejects()
 
     def _clean(self, item: Incoming) -> _Checked | None:
         if item.parse_error is not None:
