@@ -16,15 +16,24 @@ exists exactly when the write it describes commits. The next number is read
 from the table; two concurrent appenders collide on the primary key and one
 transaction fails (retry it) rather than forking the chain.
 
+Verifying: every entry is re-hashed every time. Up to the last signed checkpoint
+the leaves are rebuilt into the Merkle tree and compared with every signed root
+(two SHA-256 per entry; the chain links there are implied by the roots); after it,
+each entry is checked against the hash chain. On any mismatch the full pass runs
+(leaf, chain link and tree for every entry) and names the first bad entry.
+`deep=True` always runs the full pass, so a chain value edited under a signed
+root is found too, and compares the query columns with the signed bytes.
+
 Trade-offs: `checkpoint()` is O(n) (it re-verifies); call it on a schedule or
 after batches, not per entry. Entries after the last checkpoint are protected by
-the chain only until the next checkpoint.
+the chain only until the next checkpoint. `append` remembers the head it wrote
+last in the same transaction (and savepoint), so a batch of appends reads it once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -44,6 +53,7 @@ from svidok.audit.verify import (
     LogReport,
     check_entries,
     check_notes,
+    check_prefix,
 )
 from svidok.crypto.errors import TamperDetected
 from svidok.errors import ConfigError
@@ -57,6 +67,16 @@ _CHECKPOINT = Base.metadata.tables[AuditCheckpoint.__tablename__]
 _FETCH = 10_000
 _HEAD_SQL = "SELECT seq, chain FROM audit_entry ORDER BY seq DESC LIMIT 1"
 _INSERT = insert(_ENTRY)
+_HEAD_KEY = "svidok.audit.head"
+_SPAN_SQL = "SELECT min(seq), max(seq) FROM audit_entry WHERE seq <= ?"
+_PREFIX_SQL = "SELECT entry FROM audit_entry WHERE seq <= ? ORDER BY seq"
+_TAIL_SQL = "SELECT seq, entry, chain FROM audit_entry WHERE seq > ? ORDER BY seq"
+_CHAIN_AT_SQL = "SELECT chain FROM audit_entry WHERE seq = ?"
+
+
+def _marked(conn: Connection, sql: str) -> str:
+    """`sql` with the driver's positional parameter marker (sqlite3: ?, psycopg: %s)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 @dataclass(frozen=True)
@@ -110,8 +130,16 @@ class AuditLog:
         at: datetime | None = None,
     ) -> list[int]:
         """Append several entries (actor, action, kind, record_id, details) in one go."""
-        head = conn.exec_driver_sql(_HEAD_SQL).first()
-        seq, chain = (int(head[0]), bytes(head[1])) if head else (0, ZERO_CHAIN)
+        scope = (conn.get_transaction(), conn.get_nested_transaction())
+        cached = conn.info.get(_HEAD_KEY)
+        if cached is not None and cached[0] == scope and scope[0] is not None and scope[0].is_active:
+            # Our own last append in this very transaction: nothing else can have appended
+            # since (SQLite holds the write lock; on PostgreSQL another appender's entry
+            # with the same number fails on the primary key, as without the cache).
+            seq, chain = cached[1], cached[2]
+        else:
+            head = conn.exec_driver_sql(_HEAD_SQL).first()
+            seq, chain = (int(head[0]), bytes(head[1])) if head else (0, ZERO_CHAIN)
         moment = utc_naive(at)
         rows: list[dict[str, Any]] = []
         for actor, action, kind, record_id, details in items:
@@ -134,6 +162,7 @@ class AuditLog:
             )
         if rows:
             conn.execute(_INSERT, rows)
+            conn.info[_HEAD_KEY] = (scope, seq, chain)
         return [r["seq"] for r in rows]
 
     def checkpoint(self, conn: Connection) -> Checkpoint:
@@ -180,10 +209,41 @@ class AuditLog:
         if problem:
             count = int(conn.execute(select(func.count()).select_from(_ENTRY)).scalar_one())
             return LogReport(count, len(notes), b"", None, problem)
-        report = check_entries(self._batches(conn), roots)
+        report = self._check_fast(conn, roots) if not deep else None
+        if report is None or not report.ok:
+            # The full pass checks every chain link too, and names the first bad entry.
+            report = check_entries(self._batches(conn), roots)
         if report.ok and deep:
             return self._check_columns(conn, report)
         return report
+
+    def _check_fast(self, conn: Connection, roots: list[tuple[int, bytes]]) -> LogReport | None:
+        """Every entry up to the last checkpoint re-hashed against the signed roots, the rest
+        against the chain; None (or a failed report) sends `verify` to the full pass."""
+        signed = max((size for size, _root in roots), default=0)
+        if signed == 0:
+            return None
+        span = conn.exec_driver_sql(_marked(conn, _SPAN_SQL), (signed,)).first()
+        if span is None or tuple(span) != (1, signed):
+            return None  # with exactly `signed` rows in between (check_prefix counts), no gaps
+        tree = check_prefix(self._select(conn, _PREFIX_SQL, (signed,)), roots)
+        if tree is None:
+            return None
+        prev = conn.exec_driver_sql(_marked(conn, _CHAIN_AT_SQL), (signed,)).scalar_one()
+        tail = self._select(conn, _TAIL_SQL, (signed,))
+        return check_entries(tail, roots, start=signed, prev=bytes(prev), tree=tree)
+
+    def _select(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[Sequence[Any]]:
+        """Batches of rows of `sql`, straight from the driver's cursor (no per-row objects)."""
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(_marked(conn, sql), params)
+            while batch := cursor.fetchmany(_FETCH):
+                yield batch
+        finally:
+            cursor.close()
 
     def _check_columns(self, conn: Connection, report: LogReport) -> LogReport:
         cols = _ENTRY.c

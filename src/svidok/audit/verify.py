@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from svidok.audit.merkle import RootBuilder
 from svidok.audit.note import NoteError, open_checkpoint, verifier_key
 
-__all__ = ["LogReport", "check_entries", "parse_verifier_key", "verify_file", "ZERO_CHAIN"]
+__all__ = ["LogReport", "check_entries", "check_prefix", "parse_verifier_key", "verify_file", "ZERO_CHAIN"]
 
 ZERO_CHAIN = bytes(32)
 FILE_FORMAT = "svidok-audit-log"
@@ -121,7 +121,50 @@ def batched(rows: Iterable[Row], size: int = 8192) -> Iterator[list[Row]]:
         yield batch
 
 
-def check_entries(batches: Iterable[Sequence[Row]], checkpoints: list[SignedRoot]) -> LogReport:
+def check_prefix(batches: Iterable[Sequence[tuple[bytes]]], checkpoints: list[SignedRoot]) -> _Tree | None:
+    """Re-hash the signed prefix of a log into its Merkle tree; the tree if every root matches.
+
+    `batches` are 1-tuples of canonical entry bytes, entries 1..N in order, N the largest
+    checkpoint size (the caller has checked the numbers are exactly 1..N). Every entry
+    is hashed (leaf) and the tree is built from the leaves (one node hash per leaf), so
+    each entry is proved by a signed root: two hashes per entry instead of three, the
+    chain links being redundant below a signed root. None on any mismatch: the caller
+    then runs `check_entries`, which names the first bad entry.
+    """
+    sizes = sorted(size for size, _root in checkpoints)
+    roots = dict(checkpoints)
+    tree = _Tree()
+    done = 0
+    index = 0
+    while index < len(sizes) and sizes[index] == 0:
+        if roots[0] != sha256(b"").digest():
+            return None
+        index += 1
+    for batch in batches:
+        leaves = [sha256(b"\x00" + e).digest() for (e,) in batch]
+        start = 0
+        while index < len(sizes) and sizes[index] <= done + len(leaves):
+            size = sizes[index]
+            tree.extend(leaves[start : size - done])
+            start = size - done
+            if tree.root() != roots[size]:
+                return None
+            index += 1
+        tree.extend(leaves[start:])
+        done += len(leaves)
+    if index < len(sizes) or (sizes and done != sizes[-1]):
+        return None
+    return tree
+
+
+def check_entries(
+    batches: Iterable[Sequence[Row]],
+    checkpoints: list[SignedRoot],
+    *,
+    start: int = 0,
+    prev: bytes = ZERO_CHAIN,
+    tree: _Tree | None = None,
+) -> LogReport:
     """Check batches of (seq, canonical entry bytes, stored chain) rows, in order.
 
     `checkpoints` are (size, root) pairs whose signatures the caller has already checked.
@@ -135,14 +178,16 @@ def check_entries(batches: Iterable[Sequence[Row]], checkpoints: list[SignedRoot
     cp_sizes = [size for size, _root in pending]
     signed_upto = cp_sizes[-1] if pending else 0
     cp_index = 0
+    if start:  # entries 1..start were proved by `check_prefix`, with the checkpoints up to it
+        while cp_index < len(pending) and cp_sizes[cp_index] <= start:
+            cp_index += 1
     while cp_index < len(pending) and cp_sizes[cp_index] == 0:
         if pending[cp_index][1] != sha256(b"").digest():
             return LogReport(0, len(pending), b"", 1, "the signed checkpoint of size 0 is not empty")
         cp_index += 1
-    last_good = 0
-    tree = _Tree()
-    prev = ZERO_CHAIN
-    done = 0  # entries checked so far
+    last_good = start
+    tree = tree or _Tree()
+    done = start  # entries checked so far
     for batch in batches:
         seqs, entries, chains = zip(*batch, strict=True)
         count = len(seqs)
