@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ class Bench:
     limit_full: int = 120
     # Commands to run first when a file the benchmark reads is missing (not committed).
     prepare: dict[str, list[str]] = field(default_factory=dict)
+    # Where a script without --out writes its Markdown report, relative to bench/.
+    writes: str | None = None
 
 
 # Quick sizes were chosen from each script's defaults and the timings in its last write-up on this
@@ -66,6 +69,7 @@ BENCHES: dict[str, Bench] = {
         ["run"],
         ["run"],
         prepare={"data/names_pairs.jsonl": ["make-pairs"], "data/names_dev.jsonl": ["make-dev"]},
+        writes="results/names.md",
     ),
     "linking": Bench(
         "bench_linking.py",
@@ -159,12 +163,14 @@ def shown(argv: list[str]) -> str:
 
 def run_one(name: str, full: bool) -> Outcome:
     bench, argv = plan(name, full)
-    report = OUT / f"{name}.md"
+    report = HERE / bench.writes if bench.writes else OUT / f"{name}.md"
     log = OUT / f"{name}.log"
     if not (HERE / bench.script).exists():
         return Outcome(name, "missing", shown(argv))
     OUT.mkdir(exist_ok=True)
-    report.unlink(missing_ok=True)
+    if not bench.writes:
+        report.unlink(missing_ok=True)
+    before = report.stat().st_mtime if report.exists() else 0.0
     scratch = Path(tempfile.mkdtemp(prefix=f"svidok-bench-{name}-"))
     bench, argv = plan(name, full, str(scratch))
     outcome = Outcome(name, "ok", shown(argv), load_before=load_average(), log=log)
@@ -186,7 +192,7 @@ def run_one(name: str, full: bool) -> Outcome:
         outcome.load_after = load_average()
     if code != 0:
         outcome.status, outcome.exit_code = "failed", code
-    outcome.report = report if report.exists() else None
+    outcome.report = report if report.exists() and report.stat().st_mtime > before else None
     return outcome
 
 
@@ -202,35 +208,31 @@ def stream(argv: list[str], log: Any, limit_s: float) -> int:
         bufsize=1,
         start_new_session=True,
     )
-    deadline = time.monotonic() + max(limit_s, 1)
     assert proc.stdout is not None  # nosec B101 # stdout=PIPE above
-    os.set_blocking(proc.stdout.fileno(), False)
-    timed_out = False
-    while True:
-        line = proc.stdout.readline()
-        if line:
+    out = proc.stdout
+
+    def pump() -> None:
+        for line in out:
             sys.stdout.write("   " + line)
             sys.stdout.flush()
             log.write(line)
-            continue
-        if proc.poll() is not None:
-            rest = proc.stdout.read()
-            if rest:
-                sys.stdout.write(rest)
-                log.write(rest)
-            break
-        if time.monotonic() > deadline:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            break
-        time.sleep(0.1)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=max(limit_s, 1))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=30)
     if timed_out:
-        msg = f"stopped after the time limit of {limit_s / 60:.0f} minutes"
+        msg = f"stopped after the time limit of {max(limit_s, 1):.0f} s"
         print(f"   {msg}", flush=True)
         log.write(msg + "\n")
         return 124
