@@ -236,7 +236,7 @@ class AuditLog:
     def _select(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[Sequence[Any]]:
         """Batches of rows of `sql`, straight from the driver's cursor (no per-row objects)."""
         dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
+        assert dbapi is not None  # nosec B101 # type narrowing: an open connection always has one
         cursor = dbapi.cursor()
         try:
             cursor.execute(_marked(conn, sql), params)
