@@ -66,6 +66,10 @@ _ENTRY = Base.metadata.tables[AuditEntry.__tablename__]
 _CHECKPOINT = Base.metadata.tables[AuditCheckpoint.__tablename__]
 _FETCH = 10_000
 _HEAD_SQL = "SELECT seq, chain FROM audit_entry ORDER BY seq DESC LIMIT 1"
+_SERIALISE = (
+    "UPDATE audit_entry SET seq = seq WHERE 0",
+    "LOCK TABLE audit_entry IN SHARE ROW EXCLUSIVE MODE",
+)
 _INSERT = insert(_ENTRY)
 _HEAD_KEY = "svidok.audit.head"
 _SPAN_SQL = "SELECT min(seq), max(seq) FROM audit_entry WHERE seq <= ?"
@@ -138,6 +142,10 @@ class AuditLog:
             # with the same number fails on the primary key, as without the cache).
             seq, chain = cached[1], cached[2]
         else:
+            # Appenders queue here before reading the head, or two read the same head and one
+            # fails on the primary key (a 500). SQLite's driver begins its transaction only at
+            # the first write, so a no-op write takes the write lock; PostgreSQL locks the table.
+            conn.exec_driver_sql(_SERIALISE[conn.dialect.name == "postgresql"])
             head = conn.exec_driver_sql(_HEAD_SQL).first()
             seq, chain = (int(head[0]), bytes(head[1])) if head else (0, ZERO_CHAIN)
         moment = utc_naive(at)
