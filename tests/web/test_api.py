@@ -63,7 +63,11 @@ def test_an_unexpected_error_shows_nothing_of_what_was_sent(
     def broken(*_: object) -> None:
         raise RuntimeError("testimony text SECRET-WORDS in an SQL error")
 
+    async def broken_async(*_: object) -> None:
+        broken()
+
     monkeypatch.setattr(state.intake, "submit", broken)
+    monkeypatch.setattr(state.intake, "submit_async", broken_async)
     page = client.post("/submit", data={"lang": "en", "what_happened": "SECRET-WORDS"})
     api = client.post("/api/v1/submissions", json={"what_happened": "SECRET-WORDS"})
     assert page.status_code == 500 and api.status_code == 500

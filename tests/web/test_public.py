@@ -67,7 +67,8 @@ def test_submission_returns_a_receipt_once_and_stores_only_digests(
         source = conn.execute(text("SELECT * FROM source")).mappings().one()
         roles = sorted(r[0] for r in conn.execute(text("SELECT role FROM mention")))
     assert code not in str(dict(row)) and passphrase not in str(dict(row))
-    assert row["passphrase_hash"].startswith("$argon2id$")
+    assert row["passphrase_hash"].startswith("hmac-sha256$")  # keyed: 130 random bits need no slow hash
+    assert len(passphrase.replace("-", "")) * 5 >= 128
     assert row["language"] == "ru" and row["urgent_reasons"] == ["needs_medical_care"]
     assert row["injuries"] == ["bruising", "head_injury"]
     assert source["origin"] == "web" and source["reported_precision"] == "minute"

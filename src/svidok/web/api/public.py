@@ -122,7 +122,7 @@ async def create_submission(request: Request, body: Annotated[SubmissionIn, Body
         urgent=list(body.urgent),
         contact=body.contact,
     )
-    receipt = await run_in_threadpool(state.intake.submit, state.context(), draft)
+    receipt = await state.intake.submit_async(state.context(), draft)
     return ReceiptOut(receipt_code=receipt.code, passphrase=receipt.passphrase)
 
 
