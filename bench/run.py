@@ -83,7 +83,11 @@ BENCHES: dict[str, Bench] = {
         ["--entries", "200000", "--appends", "5000"],
         ["--entries", "1000000", "--appends", "20000"],
     ),
-    "web": Bench("bench_web.py", ["--seconds", "10", "--out", REPORT], ["--seconds", "30", "--out", REPORT]),
+    "web": Bench(
+        "bench_web.py",
+        ["--seconds", "10", "--open-seconds", "10", "--backend", "both", "--out", REPORT],
+        ["--seconds", "30", "--open-seconds", "30", "--backend", "both", "--out", REPORT],
+    ),
     "search": Bench(
         "bench_search.py",
         ["--data-dir", SCRATCH, "--scale", "50000", "--out", REPORT],
@@ -95,7 +99,12 @@ BENCHES: dict[str, Bench] = {
         ["--size-mib", "10240", "--scale", "1000", "--out", REPORT],
         limit_full=180,
     ),
-    "crash": Bench("bench_crash.py", [], []),
+    "crash": Bench(
+        "bench_crash.py",
+        ["--kills", "5", "--backend", "both"],
+        ["--soak", "--backend", "both"],
+        writes="results/crash.md",
+    ),
 }
 
 
