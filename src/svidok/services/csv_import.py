@@ -230,17 +230,21 @@ def _rows(
 
 def _read_record(path: Path, handle: BinaryIO, line_no: int) -> tuple[bytes, int] | None:
     """One CSV record's raw bytes, which may span lines inside quotes, and its number of lines."""
-    data = handle.readline(MAX_RECORD_BYTES + 1)
-    if not data:
+    first = handle.readline(MAX_RECORD_BYTES + 1)
+    if not first:
         return None
-    lines = 1
-    while data.count(b'"') % 2 == 1 and len(data) <= MAX_RECORD_BYTES:
-        more = handle.readline(MAX_RECORD_BYTES + 1 - len(data))
+    parts, size, quotes = [first], len(first), first.count(b'"')
+    # quotes and size are counted per line: re-counting the growing record would be quadratic
+    while quotes % 2 == 1 and size <= MAX_RECORD_BYTES:
+        more = handle.readline(MAX_RECORD_BYTES + 1 - size)
         if not more:
             break
-        data += more
-        lines += 1
-    if len(data) > MAX_RECORD_BYTES:
+        parts.append(more)
+        size += len(more)
+        quotes += more.count(b'"')
+    lines = len(parts)
+    data = b"".join(parts)
+    if size > MAX_RECORD_BYTES:
         raise InputError(
             f"{path}:{line_no}: a record is longer than {MAX_RECORD_BYTES >> 20} MiB "
             "(a quoted cell never closed?); nothing was imported"
