@@ -267,20 +267,24 @@ def table(outcomes: list[Outcome]) -> list[str]:
         "| --- | --- | ---: | --- | --- | --- | --- |",
     ]
     recorded = {row["bench"] for row in rows}
-    for o in outcomes:
-        if o.status == "failed":
+    status = {o.name: o for o in outcomes}
+    for name in [*BENCHES, *sorted(recorded - set(BENCHES))]:
+        o = status.get(name)
+        if o is not None and o.status == "failed":
             why = "timed out" if o.exit_code == 124 else f"exit code {o.exit_code}"
-            lines.append(f"| {o.name} | run | **failed** | {why} | – | **no** | now, log: bench/out/{o.name}.log |")
-        elif o.status == "missing":
-            lines.append(f"| {o.name} | run | missing | bench/{BENCHES[o.name].script} not found | – | – | – |")
-        elif o.status == "ok" and o.name not in recorded:
-            lines.append(f"| {o.name} | run | no figure recorded | – | – | – | now |")
-    for row in rows:
-        met = {True: "yes", False: "**no**", None: "–"}[row.get("met")]
-        lines.append(
-            f"| {row['bench']} | {cell(row['figure'])} | {cell(row['value'])} | {cell(row['unit'])} "
-            f"| {cell(row.get('goal'))} | {met} | {row.get('date', '?')}, {row.get('commit', '?')} |"
-        )
+            lines.append(f"| {name} | run | **failed** | {why} | – | **no** | now, log: bench/out/{name}.log |")
+        elif o is not None and o.status == "missing":
+            lines.append(f"| {name} | run | missing | bench/{BENCHES[name].script} not found | – | – | – |")
+        elif o is not None and o.status == "ok" and name not in recorded:
+            lines.append(f"| {name} | run | no figure recorded | – | – | – | now |")
+        for row in rows:
+            if row["bench"] != name:
+                continue
+            met = {True: "yes", False: "**no**", None: "–"}[row.get("met")]
+            lines.append(
+                f"| {name} | {cell(row['figure'])} | {cell(row['value'])} | {cell(row['unit'])} "
+                f"| {cell(row.get('goal'))} | {met} | {row.get('date', '?')}, {row.get('commit', '?')} |"
+            )
     return lines
 
 
