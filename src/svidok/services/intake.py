@@ -426,9 +426,11 @@ class GroupCommit:
             for job, done in batch:
                 try:
                     with self.lock, self.store.begin() as conn:
-                        done.set_result(_apply(conn, [job])[0])
+                        result = _apply(conn, [job])[0]
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting request
                     done.set_exception(exc)
+                else:  # answered only once committed: the commit itself may fail (disk full)
+                    done.set_result(result)
             return
         for (_, done), result in zip(batch, results, strict=True):
             done.set_result(result)
