@@ -183,10 +183,13 @@ def reported_time(
         local = local.replace(minute=0)
     elif precision in ("day", "week"):
         local = local.replace(hour=0, minute=0)
-    if precision == "week":
-        local -= timedelta(days=3)
-    start = local.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-    return start, start + PRECISIONS[precision], precision
+    try:
+        if precision == "week":
+            local -= timedelta(days=3)
+        start = local.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        return start, start + PRECISIONS[precision], precision
+    except OverflowError:  # 0001-01-01 00:00 in Minsk is before year 1 in UTC; 9999-12-31 + a week
+        raise InputError("when_date: outside the years 1 to 9999") from None
 
 
 def _token(chars: int) -> str:
