@@ -21,6 +21,8 @@ from sqlalchemy.exc import OperationalError
 from svidok.crypto.fields import FieldCipher
 from svidok.errors import ConfigError, DatabaseUnavailable
 
+PG_CONNECT_TIMEOUT = 5
+"""Seconds to wait for a PostgreSQL connection unless the URL says `connect_timeout`."""
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -70,6 +72,10 @@ def make_engine(url: str, key: bytes | None = None, **kwargs: Any) -> Engine:
         return engine
     if make_url(url).drivername == "postgresql":
         url = str(make_url(url).set(drivername="postgresql+psycopg"))
+    if "connect_timeout" not in make_url(url).query:
+        # A host that drops packets would otherwise hold each request for the OS's TCP timeout
+        # (minutes); this way a lost server is a 503 within seconds.
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
