@@ -133,6 +133,8 @@ async def _svidok_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SvidokError)  # nosec B101 # type narrowing: registered for SvidokError only
     status = status_of(exc)
     detail = str(exc) if status < 500 or status == 503 else None
+    if isinstance(exc, DatabaseUnavailable):
+        detail = DATABASE_DOWN  # its message names the database's address: for the server's operator only
     response: Response
     if _is_api(request):
         response = problem(status, detail)
