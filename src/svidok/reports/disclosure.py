@@ -61,7 +61,8 @@ class Table:
         return {
             "name": self.name,
             "total": self.total if self.total_shown else None,
-            "cells": [{"key": c.key, "count": c.shown, "suppressed": c.reason} for c in self.cells],
+            # Withheld or not, never why: "primary" would tell a reader the count is under the threshold.
+            "cells": [{"key": c.key, "count": c.shown, "suppressed": c.reason is not None} for c in self.cells],
         }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from followthemoney import model
 from sqlalchemy import Connection, select
 
+from svidok.errors import InputError
 from svidok.services.context import ServiceContext
 from svidok.services.transfer import dumps, export_form
 from svidok.store.models import RECORD_TABLES
@@ -181,11 +182,23 @@ def _kinds(ctx: ServiceContext) -> list[str]:
     return [k for k in RECORD_TABLES if k not in hidden]
 
 
-def write_csv(ctx: ServiceContext, conn: Connection, out_dir: Path) -> dict[str, int]:
-    """One CSV file per record type (`<kind>.csv`), columns in table order."""
+def csv_kinds(ctx: ServiceContext) -> list[str]:
+    """The record types the actor's CSV export holds (no suspects' records without `suspect.view`)."""
+    return _kinds(ctx)
+
+
+def write_csv(
+    ctx: ServiceContext, conn: Connection, out_dir: Path, kinds: list[str] | None = None
+) -> dict[str, int]:
+    """One CSV file per record type (`<kind>.csv`, all types in reach or `kinds`), columns in table order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for kind in _kinds(ctx):
+    allowed = _kinds(ctx)
+    if kinds is not None:
+        unknown = sorted(set(kinds) - set(allowed))
+        if unknown:
+            raise InputError(f"no CSV export of {', '.join(unknown)}; record types: {', '.join(allowed)}")
+    for kind in allowed if kinds is None else [k for k in allowed if k in kinds]:
         columns = [c.name for c in table_of(kind).columns]
         with (out_dir / f"{kind}.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)

@@ -196,24 +196,31 @@ def estimate_victims(
 # -- exports -------------------------------------------------------------------------------------------
 
 
-def export(target: ServiceContext | Store, fmt: str, out: Path) -> dict[str, Any]:
-    """Export the records in reach as `ftm` (FtM JSON lines), `csv` (a directory) or `jsonl`. Audited."""
+def export(
+    target: ServiceContext | Store, fmt: str, out: Path, *, record_types: list[str] | None = None
+) -> dict[str, Any]:
+    """Export the records in reach as `ftm` (FtM JSON lines), `csv` (a directory) or `jsonl`. Audited.
+
+    `record_types` narrows a CSV export to those record types (one file each)."""
     ctx = as_context(target)
     ctx.require("register.export")
+    if record_types is not None and fmt != "csv":
+        raise InputError("only a CSV export can be narrowed to record types")
     with ctx.store.read() as conn:
         if fmt == "ftm":
             written: dict[str, Any] = {"entities": exports.write_ftm(ctx, conn, out)}
         elif fmt == "csv":
-            written = exports.write_csv(ctx, conn, out)
+            written = exports.write_csv(ctx, conn, out, record_types)
         elif fmt == "jsonl":
             written = exports.write_jsonl(ctx, conn, out)
         else:
             raise InputError(f"unknown export format {fmt!r}; formats: ftm, csv, jsonl")
     digest = _digest(out)
+    details: dict[str, Any] = {"format": fmt, "sha256": digest, "records": _sum(written)}
+    if fmt != "ftm":
+        details["types"] = sorted(written)
     with ctx.store.begin() as conn:
-        ctx.record(
-            conn, "register.export", None, None, {"format": fmt, "sha256": digest, "records": _sum(written)}
-        )
+        ctx.record(conn, "register.export", None, None, details)
     return written
 
 

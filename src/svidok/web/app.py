@@ -21,11 +21,12 @@ from svidok.errors import ConfigError
 from svidok.services import accounts
 from svidok.services.accounts import DEFAULT_PASSWORDS
 from svidok.services.evidence import EvidenceService, default_blob_store
-from svidok.services.intake import IntakeService, durable, receipt_key_of
+from svidok.services.intake import IntakeService
 from svidok.services.keys import Protection
 from svidok.settings import Settings
 from svidok.web import problems
 from svidok.web.api import intake as intake_api
+from svidok.web.api import outputs as outputs_api
 from svidok.web.api import public as public_api
 from svidok.web.api import register as register_api
 from svidok.web.config import WebSettings
@@ -34,6 +35,7 @@ from svidok.web.state import WebState
 from svidok.web.ui import account as account_ui
 from svidok.web.ui import cases as cases_ui
 from svidok.web.ui import intake as intake_ui
+from svidok.web.ui import outputs as outputs_ui
 from svidok.web.ui import public as public_ui
 from svidok.web.ui import register as register_ui
 from svidok.web.ui import review as review_ui
@@ -59,17 +61,11 @@ def create_app(
         if not settings.passphrase:
             raise ConfigError("the web app needs the register's passphrase (SVIDOK_PASSPHRASE)")
         protection = Protection.open(settings, MasterSecret(passphrase=settings.passphrase))
-    durable(protection.store.engine)  # a receipt promises its testimony survives a power cut
     blobs = default_blob_store(protection.keyring.data_dir)
     evidence = EvidenceService(protection, blobs)
     state = WebState(
         protection=protection,
-        intake=IntakeService(
-            evidence,
-            receipt_key_of(protection.keyring),
-            tz=web.timezone,
-            compartment=web.intake_compartment,
-        ),
+        intake=IntakeService(evidence, tz=web.timezone, compartment=web.intake_compartment),
         web=web,
         spool=Spool(protection.keyring.data_dir / "blobs" / ".uploads"),
         passwords=passwords,
@@ -97,12 +93,14 @@ def create_app(
     app.include_router(account_ui.router)
     app.include_router(intake_ui.router)
     app.include_router(register_api.router)
+    app.include_router(outputs_api.router)
     for router in (
         register_ui.router,
         review_ui.router,
         cases_ui.router,
         stats_ui.router,
         structure_ui.router,
+        outputs_ui.router,
     ):
         app.include_router(router)
     static = resources.files("svidok.web").joinpath("ui", "static")
