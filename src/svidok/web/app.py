@@ -21,7 +21,7 @@ from svidok.errors import ConfigError
 from svidok.services import accounts
 from svidok.services.accounts import DEFAULT_PASSWORDS
 from svidok.services.evidence import EvidenceService, default_blob_store
-from svidok.services.intake import IntakeService
+from svidok.services.intake import IntakeService, durable, receipt_key_of
 from svidok.services.keys import Protection
 from svidok.settings import Settings
 from svidok.web import problems
@@ -61,11 +61,17 @@ def create_app(
         if not settings.passphrase:
             raise ConfigError("the web app needs the register's passphrase (SVIDOK_PASSPHRASE)")
         protection = Protection.open(settings, MasterSecret(passphrase=settings.passphrase))
+    durable(protection.store.engine)  # a receipt promises its testimony survives a power cut
     blobs = default_blob_store(protection.keyring.data_dir)
     evidence = EvidenceService(protection, blobs)
     state = WebState(
         protection=protection,
-        intake=IntakeService(evidence, tz=web.timezone, compartment=web.intake_compartment),
+        intake=IntakeService(
+            evidence,
+            receipt_key_of(protection.keyring),
+            tz=web.timezone,
+            compartment=web.intake_compartment,
+        ),
         web=web,
         spool=Spool(protection.keyring.data_dir / "blobs" / ".uploads"),
         passwords=passwords,
