@@ -95,19 +95,20 @@ def _score_file(input_path: Path, output_path: Path, reject_file: Path | None) -
             gc.enable()
 
 
-def _check(line: bytes, number: int, source: str) -> tuple[dict[str, Any] | None, RecordProblem | None]:
+def _check(line: bytes, number: int, source: str) -> RecordProblem:
+    """Why a line is not a JSON object with string fields "a" and "b"."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return None, RecordProblem(source, number, None, f"invalid JSON ({exc.msg})")
+        return RecordProblem(source, number, None, f"invalid JSON ({exc.msg})")
     if not isinstance(obj, dict):
-        return None, RecordProblem(source, number, None, "not a JSON object")
+        return RecordProblem(source, number, None, "not a JSON object")
     for key in ("a", "b"):
         if key not in obj:
-            return None, RecordProblem(source, number, key, "missing")
+            return RecordProblem(source, number, key, "missing")
         if not isinstance(obj[key], str):
-            return None, RecordProblem(source, number, key, "not a string")
-    return obj, None
+            return RecordProblem(source, number, key, "not a string")
+    raise AssertionError("_check called on a good line")  # pragma: no cover
 
 
 def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> None:
@@ -123,9 +124,11 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
     try:
         with handle, os.fdopen(fd, "wb", buffering=_WRITE_BUFFER) as out:
             number = 0
+            loads, decode_error = orjson.loads, orjson.JSONDecodeError
             while block := handle.readlines(_READ_HINT):
                 lines: list[bytes] = []
                 objs: list[dict[str, Any]] = []
+                pairs: list[tuple[str, str]] = []
                 for raw in block:
                     number += 1
                     line = raw.strip()
@@ -133,17 +136,28 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
                         line = line[len(codecs.BOM_UTF8) :]  # Windows editors start files with one
                     if not line:
                         continue
-                    obj, problem = _check(line, number, source)
-                    if problem is not None:
-                        problems.append(problem)
-                        rejected.append(_reject_line(number, problem, raw))
-                    elif obj is not None and (reject_file is not None or not problems):
-                        lines.append(line)
-                        objs.append(obj)
+                    # The usual good line is checked inline (a call per line costs more
+                    # than the check); anything else goes through `_check` for its reason.
+                    try:
+                        obj = loads(line)
+                    except decode_error:
+                        obj = None
+                    if (
+                        type(obj) is dict
+                        and type(a := obj.get("a")) is str
+                        and type(b := obj.get("b")) is str
+                    ):
+                        if reject_file is not None or not problems:
+                            lines.append(line)
+                            objs.append(obj)
+                            pairs.append((a, b))
+                        continue
+                    problem = _check(line, number, source)
+                    problems.append(problem)
+                    rejected.append(_reject_line(number, problem, raw))
                 if reject_file is None and problems:
                     continue  # refused anyway: only look for further bad lines
-                results = scorer.score([(obj["a"], obj["b"]) for obj in objs])
-                out.write(_render_block(lines, objs, results))
+                out.write(_render_block(lines, objs, scorer.score(pairs)))
             if problems and reject_file is None:
                 raise ImportFailed(problems)
         if reject_file is not None:

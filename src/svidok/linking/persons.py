@@ -53,6 +53,11 @@ class PersonLinkSettings:
     name_levels: tuple[float, float, float] = (0.50, 0.75, 0.90)
     max_block: int = 400
     conflict_below: float = 0.60
+    #: a partial name ("Петров И.", "Иван Петров") whose auto links reach two persons with
+    #: conflicting names within this many bits of each other is left to review
+    ambiguity_margin: float = 4.0
+    #: leave such partial names to review instead of guessing (precision over recall)
+    defer_ambiguous: bool = False
     u_sample_pairs: int = 30_000
     prior: float = 0.001
     em_iterations: int = 40
@@ -69,6 +74,8 @@ class PairScores:
     right: npt.NDArray[np.int64]
     gammas: npt.NDArray[np.int8]
     probability: npt.NDArray[np.float64]
+    #: log2 odds; probabilities of strong pairs all round to 1.0, weights still rank them
+    weight: npt.NDArray[np.float64] | None = None
 
 
 @dataclass
@@ -82,6 +89,8 @@ class PersonLinkResult:
     new_persons: dict[str, list[int]]
     stats: dict[str, int] = field(default_factory=dict)
     keys_of: list[set[str]] = field(default_factory=list)
+    #: records left out of automatic merging because two persons fit them (see `_ambiguous`)
+    ambiguous: set[int] = field(default_factory=set)
 
 
 class _NameCache:
@@ -272,8 +281,9 @@ def score_pairs(
     model = fs.train_em(
         gammas, FEATURES, prior=settings.prior, max_iterations=settings.em_iterations, fixed_u=u
     )
-    probability = fs.probabilities(model, gammas) if len(gammas) else np.zeros(0)
-    return PairScores(left, right, gammas, probability), model, oversized
+    weight = fs.match_weights(model, gammas) if len(gammas) else np.zeros(0)
+    probability = 1.0 / (1.0 + np.exp2(-weight))
+    return PairScores(left, right, gammas, probability, weight), model, oversized
 
 
 def cluster(
@@ -328,8 +338,24 @@ def cluster(
         if mention_id in index_of and person_id in index_of:
             union(index_of[person_id], index_of[mention_id])
     auto = np.flatnonzero(pairs.probability >= settings.auto_threshold)
-    for k in auto[np.argsort(-pairs.probability[auto], kind="stable")]:
+    strength = pairs.weight if pairs.weight is not None else pairs.probability
+    auto = auto[np.argsort(-strength[auto], kind="stable")]
+    specific = np.fromiter((_specific(records, i, cache) for i in range(n)), dtype=bool, count=n)
+    both = specific[pairs.left[auto]] & specific[pairs.right[auto]]
+    # Pass 1: records that name a person fully (or are persons) form the clusters.
+    for k in auto[both]:
         if not union(int(pairs.left[k]), int(pairs.right[k])):
+            refused += 1
+    # Pass 2: partial names join them, unless they fit two conflicting persons equally well.
+    rest = auto[~both]
+    ambiguous: set[int] = set()
+    if settings.defer_ambiguous:
+        ambiguous = _ambiguous(pairs, rest, specific, strength, find, names_of, cache, settings)
+    for k in rest:
+        a, b = int(pairs.left[k]), int(pairs.right[k])
+        if a in ambiguous or b in ambiguous:
+            continue
+        if not union(a, b):
             refused += 1
     roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
     person_of_cluster: dict[int, str] = {}
@@ -351,8 +377,66 @@ def cluster(
         cluster_of=roots,
         person_of_cluster=person_of_cluster,
         new_persons=new_persons,
-        stats={"records": n, "pairs": len(pairs.left), "auto_pairs": len(auto), "refused_merges": refused},
+        ambiguous=ambiguous,
+        stats={
+            "records": n,
+            "pairs": len(pairs.left),
+            "auto_pairs": len(auto),
+            "refused_merges": refused,
+            "ambiguous_records": len(ambiguous),
+        },
     )
+
+
+def _specific(records: LinkRecords, i: int, cache: _NameCache) -> bool:
+    """An existing person, or a name with given name, patronymic and surname written out."""
+    if records.is_person[i]:
+        return True
+    for raw in records.names[i]:
+        parse = cache.key(raw).parses[0]
+        pat, given = parse.patronymic, parse.given
+        if parse.surname and given and not given[0].initial and pat is not None and not pat.initial:
+            return True
+    return False
+
+
+def _ambiguous(
+    pairs: PairScores,
+    rest: npt.NDArray[np.intp],
+    specific: npt.NDArray[np.bool_],
+    strength: npt.NDArray[np.float64],
+    find: Any,
+    names_of: dict[int, set[str]],
+    cache: _NameCache,
+    settings: PersonLinkSettings,
+) -> set[int]:
+    """Partial-name records whose auto links reach conflicting clusters about equally strongly.
+
+    "Иван Петров" auto-links to "Иван Сергеевич Петров" and to "Иван Олегович Петров":
+    joining either is a guess, and a wrong join also blocks the true one later.
+    """
+    reach: dict[int, dict[int, float]] = {}
+    for k in rest:
+        a, b = int(pairs.left[k]), int(pairs.right[k])
+        for partial, other in ((a, b), (b, a)):
+            if not specific[partial] and specific[other]:
+                roots = reach.setdefault(partial, {})
+                root = find(other)
+                roots[root] = max(roots.get(root, -np.inf), float(strength[k]))
+    out: set[int] = set()
+    margin = settings.ambiguity_margin if pairs.weight is not None else 0.0
+    for partial, roots in reach.items():
+        if len(roots) < 2:
+            continue
+        ranked = sorted(roots.items(), key=lambda item: -item[1])
+        best_root, best = ranked[0]
+        for root, value in ranked[1:]:
+            if value < best - margin:
+                break
+            if _conflicting(names_of[best_root], names_of[root], cache, settings.conflict_below):
+                out.add(partial)
+                break
+    return out
 
 
 def _reuse_or_new(

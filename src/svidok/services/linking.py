@@ -281,9 +281,12 @@ def _person_links(records: LinkRecords, result: PersonLinkResult, settings: Pers
             settings.method,
             status="auto",
         )
-    review = np.flatnonzero(
-        (pairs.probability >= settings.review_threshold) & (pairs.probability < settings.auto_threshold)
-    )
+    in_band = (pairs.probability >= settings.review_threshold) & (pairs.probability < settings.auto_threshold)
+    if result.ambiguous:  # partial names two persons fit: every such person goes to review
+        held = np.zeros(len(records), dtype=bool)
+        held[sorted(result.ambiguous)] = True
+        in_band |= (pairs.probability >= settings.auto_threshold) & (held[pairs.left] | held[pairs.right])
+    review = np.flatnonzero(in_band)
     seen: set[tuple[str, str]] = set()
     for k in (int(x) for x in review):
         a, b = int(pairs.left[k]), int(pairs.right[k])
@@ -301,7 +304,11 @@ def _person_links(records: LinkRecords, result: PersonLinkResult, settings: Pers
             mention_id,
             target,
             probability,
-            [f"review: probability {probability:.3f}", *fs.explain(model, pairs.gammas[k])],
+            [
+                f"review: probability {probability:.3f}"
+                + (", but another person fits as well" if mention_index in result.ambiguous else ""),
+                *fs.explain(model, pairs.gammas[k]),
+            ],
             settings.method,
         )
 
