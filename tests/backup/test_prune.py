@@ -51,9 +51,9 @@ def test_prune_keeps_what_is_needed(register: Register, custodians: list[Custodi
 
     orphan = PackWriter(target, Repository.open(target).recipient)
     orphan.add(b"\x01" * 32, b"half of an interrupted backup")
-    orphan_ref = orphan.flush()
+    orphan_pid = orphan.flush()
     orphan.drain()
-    assert orphan_ref is not None
+    assert orphan_pid is not None
     packs_before = len([n for n in target.list("packs/") if n.endswith(".age")])
     out = runner.invoke(app, ["backup", "list", "--from", str(target.root)])
     assert out.exit_code == 0 and all(s in out.output for s in sids)
@@ -66,7 +66,7 @@ def test_prune_keeps_what_is_needed(register: Register, custodians: list[Custodi
     assert target.list("snapshots/") == [f"snapshots/{sids[2]}.json"]
     packs_after = len([n for n in target.list("packs/") if n.endswith(".age")])
     assert 0 < packs_after < packs_before  # at least the orphan went
-    assert not target.exists(f"packs/{orphan_ref.pack[:2]}/{orphan_ref.pack}.age")
+    assert not target.exists(f"packs/{orphan_pid[:2]}/{orphan_pid}.age")
     assert service.verify(target).ok
     restored = service.restore(
         target,

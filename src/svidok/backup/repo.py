@@ -284,21 +284,34 @@ def decode_map(name: str, data: bytes) -> list[tuple[bytes, int, int]]:
 
 
 class PackWriter:
-    """Collects new chunks for one repository and writes them as age-encrypted packs."""
+    """Collects new chunks for one repository and writes them as age-encrypted packs.
 
-    def __init__(self, target: Target, recipient: AgeRecipient, pack_size: int = PACK_SIZE) -> None:
+    Encryption runs on the caller's thread (pyrage holds the GIL for the whole call); one I/O
+    thread hashes each ciphertext with BLAKE3 (one call, which releases the GIL, so it runs
+    while the next pack is encrypted) and hands it to the target. A pack's `PackRef` exists
+    once its write has finished: `location` and `written` are complete after `drain`.
+    (Encrypting in a helper process was tried and measured slower on a loaded 2-core machine:
+    the copies in and out of shared memory cost more than the GIL hand-overs they avoid;
+    docs/backup.md.)
+    """
+
+    def __init__(
+        self, target: Target, recipient: AgeRecipient, pack_size: int = PACK_SIZE, window: int = 3
+    ) -> None:
         self.target = target
         self.recipient = recipient
         self.pack_size = pack_size
+        self.window = window
         self._buf = bytearray(pack_size + FILE_CHUNK)  # reused: no page faults per pack
-        self._io = ThreadPoolExecutor(max_workers=1)
-        self._puts: deque[Future[None]] = deque()
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svidok-pack-io")
+        self._puts: deque[Future[PackRef]] = deque()
         self._size = 0
         self._entries: list[tuple[bytes, int, int]] = []
         self.written: list[PackRef] = []
         self.bytes_written = 0
         self.pending: set[bytes] = set()
-        self._located: dict[bytes, PackRef] = {}
+        self._pack_of: dict[bytes, str] = {}
+        self._refs: dict[str, PackRef] = {}
 
     def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
         """Copy a chunk into the pack being filled (the caller may reuse `data` afterwards)."""
@@ -312,17 +325,16 @@ class PackWriter:
         if self._size >= self.pack_size:
             self.flush()
 
-    def flush(self) -> PackRef | None:
-        """Encrypt the pack being filled and hand it to the target (written once `drain` returns)."""
+    def flush(self) -> str | None:
+        """Encrypt the pack being filled and hand it to the target; return its id (None if empty)."""
         if not self._entries:
             return None
-        plain = bytes(memoryview(self._buf)[: self._size])  # age takes bytes: the one copy
-        ref = self._write(self._entries, plain)
+        pid = self._write(self._entries, memoryview(self._buf)[: self._size])
         self._entries = []
         self._size = 0
-        return ref
+        return pid
 
-    def add_segment(self, chunk_ids: list[bytes], chunk_size: int, segment: bytes) -> PackRef:
+    def add_segment(self, chunk_ids: list[bytes], chunk_size: int, segment: bytes) -> str:
         """Write a run of new chunks, already contiguous in `segment`, as one pack of its own."""
         entries = [
             (cid, k * chunk_size, min(chunk_size, len(segment) - k * chunk_size))
@@ -331,38 +343,45 @@ class PackWriter:
         self.pending.update(chunk_ids)
         return self._write(entries, segment)
 
-    def _write(self, entries: list[tuple[bytes, int, int]], plain: bytes) -> PackRef:
+    def _write(self, entries: list[tuple[bytes, int, int]], plain: bytes | memoryview) -> str:
         pid = secrets.token_hex(16)
-        ciphertext = pyrage.encrypt(plain, [self.recipient])
+        ciphertext = pyrage.encrypt(bytes(plain), [self.recipient])  # age takes bytes only
         mapping = encode_map(entries)
-        # Writing overlaps the next pack's encryption (pyrage holds the GIL, file and socket
-        # writes release it); at most two packs wait, errors surface on the next call or drain().
-        while len(self._puts) >= 2:
-            self._puts.popleft().result()
+        # At most `window` packs wait for the I/O thread; its errors surface here or in drain().
+        while len(self._puts) >= self.window:
+            self._done(self._puts.popleft().result())
         self._puts.append(self._io.submit(self._put_pair, pid, ciphertext, mapping))
-        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
-        self.written.append(ref)
         for chunk_id, _off, _len in entries:
-            self._located.setdefault(chunk_id, ref)
+            self._pack_of.setdefault(chunk_id, pid)
         self.bytes_written += len(ciphertext) + len(mapping)
-        return ref
+        return pid
 
-    def _put_pair(self, pid: str, ciphertext: bytes, mapping: bytes) -> None:
+    def _put_pair(self, pid: str, ciphertext: bytes, mapping: bytes) -> PackRef:
+        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
         self.target.put(pack_object(pid), ciphertext)
         self.target.put(map_object(pid), mapping)
+        return ref
+
+    def _done(self, ref: PackRef) -> None:
+        self.written.append(ref)
+        self._refs[ref.pack] = ref
 
     def drain(self) -> None:
         """Wait for every pack handed to the target; re-raise the first failure."""
         try:
             while self._puts:
-                self._puts.popleft().result()
+                self._done(self._puts.popleft().result())
         finally:
             self._io.shutdown(wait=True)
-            self._io = ThreadPoolExecutor(max_workers=1)
+            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svidok-pack-io")
+
+    def close(self) -> None:
+        """Stop the I/O thread (after `drain`, or to abandon a failed backup)."""
+        self._io.shutdown(wait=True, cancel_futures=True)
 
     def location(self, chunk_id: bytes) -> PackRef:
-        """The pack a chunk added here went into (after `flush`)."""
-        return self._located[chunk_id]
+        """The pack a chunk added here went into (after `flush` and `drain`)."""
+        return self._refs[self._pack_of[chunk_id]]
 
 
 # -- manifests and the repository ---------------------------------------------------------------------
@@ -546,7 +565,10 @@ class Repository:
 
     def put_json(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Encrypt `body` to the repository key and store it; return its {object, blake3, size}."""
-        data = pyrage.encrypt(canonical(body), [self.recipient])
+        return self.put_sealed(name, pyrage.encrypt(canonical(body), [self.recipient]))
+
+    def put_sealed(self, name: str, data: bytes) -> dict[str, Any]:
+        """Store an object already age-encrypted (to the repository key); return its reference."""
         self.target.put(name, data)
         return {"object": name, "blake3": b3(data), "size": len(data)}
 

@@ -21,36 +21,32 @@ the database, so every blob the copied database references is there (blobs are
 written before the row that names them). Other files of the data directory
 (e.g. the demo's ground truth) are copied as they are.
 
-Keys (KEY-02): `keys.db` holds data keys wrapped by a master key derived from
-the operator's passphrase, which a custodian abroad never had. So the backup
-carries the data keys themselves — unwrapped in memory, written only inside
-the age-encrypted key bundle `keys/<snapshot>.age` — with their purposes,
-dates and tombstones, and the public parts of `keyring.json` (register id,
-audit verifier key). A restore writes a fresh `keyring.json` and `keys.db`
-that wrap the same data keys under a new passphrase or key file of the
-custodian's choosing. Destroyed (shredded) keys travel as tombstones only, and
-key bundles have their own, shorter retention (`backup prune --keep-keys`), so
-a shredding reaches every backup once the older key bundles are pruned.
+Keys (KEY-02) are not read here: the key bundle comes from the keyring's own
+API (`Keyring.export_bundle`, age-encrypted to the repository key inside the
+keyring; `KeyBundle.open` and `Keyring.restore` on the way back), so the
+register's data keys never pass through the backup's code unencrypted.
+
+Reading runs on a thread of its own (`ReadAhead` over `segments`): reads
+release the GIL and overlap the age encryption, which does not.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib
 import os
-import sqlite3
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from svidok.crypto import keyring as keyring_mod
-from svidok.crypto.keyring import KEYRING_FILE, KEYS_FILE, OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
+from svidok.crypto.keyring import KEYRING_FILE, KEYS_FILE
 from svidok.errors import ConfigError
 from svidok.evidence.blobs import BlobStore
 
-__all__ = ["SourceFile", "blob_files", "database_snapshot", "export_keys", "extra_files", "import_keys"]
+__all__ = ["SourceFile", "blob_files", "database_snapshot", "extra_files"]
 
 REGISTER_FILE = "register.db"
 _SKIP_TOP = {KEYRING_FILE, KEYS_FILE, "blobs"}
@@ -121,6 +117,83 @@ def read_segments(fh: Any, chunk_size: int, segment: int) -> Iterator[bytes]:
             return
 
 
+_END = object()
+T = TypeVar("T")
+
+
+class ReadAhead(Generic[T]):
+    """Runs an iterator on a thread of its own, up to `depth` items ahead of the consumer.
+
+    For readers whose work releases the GIL (pread, read, socket receive): it then overlaps
+    the consumer's age encryption or decryption, which holds the GIL. An error raised by the
+    iterator is raised to the consumer as it was. Leaving the `with` block stops the thread
+    (after the item it is producing).
+    """
+
+    def __init__(self, items: Iterable[T], depth: int = 2, name: str = "svidok-read-ahead") -> None:
+        self._items = items
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def __enter__(self) -> ReadAhead[T]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        item = self._queue.get()
+        if item is _END:
+            self._queue.put(_END)  # stays exhausted
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[no-any-return]
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        items = iter(self._items)
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator stopped early closes the file it was reading
+
+
+def segments(sources: Iterable[SourceFile], segment: int) -> Iterator[tuple[SourceFile, bytes | None]]:
+    """`(source, segment)` for every segment of every source in order, then `(source, None)`."""
+    for source in sources:
+        with source.open() as fh:
+            for data in read_segments(fh, source.chunk_size, segment):
+                yield source, data
+        yield source, None
+
+
 class _FdReader:
     """A reader over an already open descriptor (never closes it: see the module docstring)."""
 
@@ -184,12 +257,18 @@ class database_snapshot:  # noqa: N801 - used as a context manager, like open()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._conn is not None:
+        self.release()
+
+    def release(self) -> None:
+        """End the read transaction once the database files have been read (idempotent)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
             try:
-                self._conn.execute("COMMIT")
+                conn.execute("COMMIT")
             finally:
-                self._conn.close()
-        for fd in self._fds:  # only after the connection (and its locks) is gone
+                conn.close()
+        fds, self._fds = self._fds, []
+        for fd in fds:  # only after the connection (and its locks) is gone
             os.close(fd)
 
 
@@ -220,78 +299,4 @@ def extra_files(data_dir: Path, chunk_size: int) -> Iterator[SourceFile]:
                 yield SourceFile(f"files/{rel}", "file", chunk_size, lambda p=path: p.open("rb"))  # type: ignore[misc]
 
 
-# -- keys --------------------------------------------------------------------------------------------------
-
-
-def export_keys(ring: Keyring) -> dict[str, Any]:
-    """The register's data keys, unwrapped, with tombstones: the body of the key bundle."""
-    db = sqlite3.connect(f"file:{ring.data_dir / KEYS_FILE}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT key_id, purpose, wrapped, created_at, destroyed_at FROM data_key ORDER BY key_id"
-        ).fetchall()
-    finally:
-        db.close()
-    master = ring._master  # noqa: SLF001 - the keyring has no export API yet (see docs/backup.md)
-    keys = []
-    for key_id, purpose, wrapped, created_at, destroyed_at in rows:
-        key = None
-        if wrapped is not None and destroyed_at is None:
-            key = base64.b64encode(keyring_mod._unwrap(master, key_id, bytes(wrapped))).decode()
-        keys.append(
-            {
-                "key_id": key_id,
-                "purpose": purpose,
-                "created_at": created_at,
-                "destroyed_at": destroyed_at,
-                "key": key,
-            }
-        )
-    public_meta = {
-        k: ring.meta[k] for k in ("format", "version", "register", "audit_verifier_key") if k in ring.meta
-    }
-    return {"format": "svidok-backup-keys", "version": 1, "keyring": public_meta, "keys": keys}
-
-
-def import_keys(
-    data_dir: Path, bundle: dict[str, Any], secret: MasterSecret, params: Argon2Params = OWASP_ARGON2
-) -> Keyring:
-    """Write keyring.json and keys.db in `data_dir` holding the bundle's keys under a new master."""
-    if Keyring.exists(data_dir) or (data_dir / KEYS_FILE).exists():
-        raise ConfigError(f"{data_dir} already holds a keyring; restore into an empty directory")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    record = keyring_mod._master_record(secret, params)
-    master = keyring_mod._derive(secret, record)
-    meta = dict(bundle["keyring"])
-    meta.update(
-        master=record, master_id=keyring_mod._master_id(master), check=keyring_mod._check_value(master)
-    )
-    ring = Keyring(data_dir, master, meta)
-    db = ring._db()  # noqa: SLF001
-    try:
-        db.execute("BEGIN")
-        for item in bundle["keys"]:
-            wrapped = None
-            if item["key"] is not None:
-                wrapped = keyring_mod._wrap(master, item["key_id"], base64.b64decode(item["key"]))
-            db.execute(
-                "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at, destroyed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    item["key_id"],
-                    item["purpose"],
-                    wrapped,
-                    meta["master_id"],
-                    item["created_at"],
-                    item["destroyed_at"],
-                ),
-            )
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    os.chmod(data_dir / KEYS_FILE, 0o600)
-    Keyring._write_meta(data_dir / KEYRING_FILE, meta)  # noqa: SLF001
-    return ring
-
-
-__all__ += ["OWASP_ARGON2", "read_chunks", "read_segments"]
+__all__ += ["ReadAhead", "read_chunks", "read_segments", "segments"]

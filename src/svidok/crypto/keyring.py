@@ -31,20 +31,36 @@ hex id, "master": {"kind": "argon2id", "salt": b64, "t", "m", "p"} | {"kind":
 "keyfile", "salt": b64}, "master_id": hex, "check": b64(nonce ‖ ciphertext),
 "audit_verifier_key": C2SP vkey}. Wrapped key = nonce(12) ‖ ciphertext+tag(48).
 
+Key bundle (KEY-02, for backups and evacuation): `export_bundle` writes every
+live data key *unwrapped*, with tombstones of destroyed ones and the public
+parts of keyring.json, as JSON age-encrypted to the recipients given (a
+custodian abroad never had the passphrase, so wrapped keys would be useless
+to them); the plaintext exists only in memory inside that call. `KeyBundle.open`
+decrypts one with an age identity and checks it; `Keyring.restore` writes a
+fresh keyring.json and keys.db wrapping the same keys under a new master (the
+register id and audit verifier key are kept, so the log's origin and
+checkpoint signatures continue). `destroy_local` overwrites and deletes the
+keyring's files (evacuation). Bundle format: {"format": "svidok-backup-keys",
+"version": 1, "keyring": {format, version, register, audit_verifier_key},
+"keys": [{"key_id", "purpose", "created_at", "destroyed_at", "key": b64 | null}]}.
+
 Trade-offs: keys.db deletes are overwritten in place (secure_delete) but SSD
 wear-levelling can keep old blocks; the wrapped bytes are still under the
 master key, so shredding holds unless the attacker also gets the passphrase of
-that time. Key backups (KEY-02's short-retention copies) are the operator's job.
+that time. Overwriting in `destroy_local` has the same limit on SSDs; it still
+defeats undelete and a casual look at the disk.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import importlib
 import json
 import os
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -61,13 +77,36 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from svidok.crypto.errors import KeyDestroyed, KeyringMissing, WrongPassphrase
 from svidok.errors import ConfigError, InputError
 
-__all__ = ["Argon2Params", "Keyring", "MasterSecret", "OWASP_ARGON2", "TEST_ARGON2"]
+__all__ = [
+    "Argon2Params",
+    "KeyBundle",
+    "KeyBundleError",
+    "Keyring",
+    "MasterSecret",
+    "OWASP_ARGON2",
+    "TEST_ARGON2",
+]
 
 KEYRING_FILE = "keyring.json"
 KEYS_FILE = "keys.db"
 _CHECK = b"svidok keyring check v1"
 _CHECK_AAD = b"svidok-keyring/1 check"
 FIXED_KEYS = ("register-db", "blob", "field", "blind-index", "audit-signing")
+BUNDLE_FORMAT = "svidok-backup-keys"
+_PUBLIC_META = ("format", "version", "register", "audit_verifier_key")
+_SIDE_FILES = (
+    KEYRING_FILE,
+    KEYRING_FILE + ".new",
+    KEYRING_FILE + ".tmp",
+    KEYS_FILE,
+    KEYS_FILE + "-journal",
+    KEYS_FILE + "-wal",
+    KEYS_FILE + "-shm",
+)
+
+
+class KeyBundleError(InputError):
+    """A key bundle does not decrypt with the identities given, or is not a well-formed bundle."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +221,93 @@ def generate_key_file(path: Path) -> None:
         fh.write(secrets.token_hex(32) + "\n")
 
 
+def _age() -> Any:
+    return importlib.import_module("pyrage")  # untyped Rust extension; typed at this boundary
+
+
+@dataclass(frozen=True)
+class _BundleKey:
+    key_id: str
+    purpose: str
+    created_at: str
+    destroyed_at: str | None
+    key: bytes | None
+
+
+class KeyBundle:
+    """A decrypted key bundle, in memory only: what `Keyring.restore` writes under a new master."""
+
+    def __init__(self, keyring: dict[str, Any], keys: Sequence[_BundleKey]) -> None:
+        self.keyring = dict(keyring)
+        self._keys = tuple(keys)
+
+    def __repr__(self) -> str:  # never the keys
+        return f"KeyBundle({self.register_id}, {len(self.key_ids)} keys, {len(self.destroyed)} destroyed)"
+
+    @property
+    def register_id(self) -> str:
+        return str(self.keyring["register"])
+
+    @property
+    def key_ids(self) -> list[str]:
+        """Ids of the live keys the bundle carries."""
+        return [k.key_id for k in self._keys if k.key is not None]
+
+    @property
+    def destroyed(self) -> list[str]:
+        """Ids of keys that travel as tombstones only (crypto-shredded)."""
+        return [k.key_id for k in self._keys if k.key is None]
+
+    @classmethod
+    def open(cls, data: bytes, identities: Sequence[Any]) -> KeyBundle:
+        """Decrypt an exported bundle with age identities and check its form.
+
+        `KeyBundleError` names what is wrong (the field, the key id), never a key.
+        """
+        try:
+            plain = _age().decrypt(data, list(identities))
+        except Exception as exc:  # pyrage raises its own DecryptError
+            raise KeyBundleError("key bundle does not decrypt with the identity given") from exc
+        try:
+            body = json.loads(plain)
+        except ValueError as exc:
+            raise KeyBundleError("key bundle is not JSON after decryption") from exc
+        if not isinstance(body, dict) or body.get("format") != BUNDLE_FORMAT or body.get("version") != 1:
+            raise KeyBundleError(f"not a {BUNDLE_FORMAT} version 1 document")
+        meta = body.get("keyring")
+        if not isinstance(meta, dict) or not isinstance(meta.get("register"), str):
+            raise KeyBundleError("key bundle: field keyring.register is missing")
+        items = body.get("keys")
+        if not isinstance(items, list):
+            raise KeyBundleError("key bundle: field keys is not a list")
+        keys = []
+        for n, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("key_id"), str):
+                raise KeyBundleError(f"key bundle: entry {n} has no key_id")
+            key_id = item["key_id"]
+            for name in ("purpose", "created_at"):
+                if not isinstance(item.get(name), str):
+                    raise KeyBundleError(f"key bundle: key {key_id}: field {name} is missing")
+            raw = item.get("key")
+            key = None
+            if raw is not None:
+                try:
+                    key = _unb64(raw)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise KeyBundleError(f"key bundle: key {key_id}: field key is not base64") from exc
+                if len(key) != 32:
+                    raise KeyBundleError(f"key bundle: key {key_id}: field key is not 32 bytes")
+            elif item.get("destroyed_at") is None:
+                raise KeyBundleError(f"key bundle: key {key_id} has neither a key nor destroyed_at")
+            keys.append(
+                _BundleKey(key_id, item["purpose"], item["created_at"], item.get("destroyed_at"), key)
+            )
+        missing = [k for k in FIXED_KEYS if k not in {b.key_id for b in keys if b.key is not None}]
+        if missing:
+            raise KeyBundleError(f"key bundle: register key(s) {', '.join(missing)} missing")
+        return cls(meta, keys)
+
+
 class Keyring:
     """An unlocked keyring: the master key in memory and the data-key store beside it."""
 
@@ -189,6 +315,7 @@ class Keyring:
         self.data_dir = data_dir
         self._master = master
         self.meta = meta
+        self._destroyed = False
 
     # -- creating and opening ----------------------------------------------------------------
 
@@ -254,6 +381,8 @@ class Keyring:
     # -- the data-key store --------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
+        if self._destroyed:  # and never re-create an empty keys.db where the keys were
+            raise KeyringMissing(f"the keyring of {self.data_dir} was destroyed on this machine")
         db = sqlite3.connect(self.data_dir / KEYS_FILE, isolation_level=None)
         db.execute("PRAGMA secure_delete=ON")
         db.execute("PRAGMA journal_mode=DELETE")
@@ -361,6 +490,112 @@ class Keyring:
         pending.replace(path)
         self._master, self.meta = new_master, new_meta
         return len(rows)
+
+    # -- key bundles (backup, restore, evacuation) ----------------------------------------------
+
+    def export_bundle(self, recipients: Sequence[Any]) -> bytes:
+        """Every data key unwrapped, tombstones and public metadata, age-encrypted to `recipients`.
+
+        `recipients` are age recipients (pyrage objects). The unwrapped keys exist only in memory
+        during this call; what leaves it is ciphertext only those recipients' identities open.
+        """
+        if not recipients:
+            raise InputError("a key bundle needs at least one age recipient")
+        db = self._db()
+        try:
+            rows = db.execute(
+                "SELECT key_id, purpose, wrapped, created_at, destroyed_at FROM data_key ORDER BY key_id"
+            ).fetchall()
+        finally:
+            db.close()
+        keys = []
+        for key_id, purpose, wrapped, created_at, destroyed_at in rows:
+            key = None
+            if wrapped is not None and destroyed_at is None:
+                try:
+                    key = _b64(_unwrap(self._master, key_id, bytes(wrapped)))
+                except InvalidTag as exc:
+                    raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
+            keys.append(
+                {
+                    "key_id": key_id,
+                    "purpose": purpose,
+                    "created_at": created_at,
+                    "destroyed_at": destroyed_at,
+                    "key": key,
+                }
+            )
+        public = {k: self.meta[k] for k in _PUBLIC_META if k in self.meta}
+        body = {"format": BUNDLE_FORMAT, "version": 1, "keyring": public, "keys": keys}
+        plain = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+        return bytes(_age().encrypt(plain, list(recipients)))
+
+    @classmethod
+    def restore(
+        cls, data_dir: Path, bundle: KeyBundle, secret: MasterSecret, params: Argon2Params = OWASP_ARGON2
+    ) -> Keyring:
+        """Write keyring.json and keys.db in `data_dir` holding the bundle's keys under a new master.
+
+        The register id and audit verifier key come from the bundle; refuses a directory that
+        already holds a keyring.
+        """
+        if cls.exists(data_dir) or (data_dir / KEYS_FILE).exists():
+            raise ConfigError(f"{data_dir} already holds a keyring; restore into an empty directory")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        record = _master_record(secret, params)
+        master = _derive(secret, record)
+        meta = {k: bundle.keyring[k] for k in _PUBLIC_META if k in bundle.keyring}
+        meta.update(master=record, master_id=_master_id(master), check=_check_value(master))
+        ring = cls(data_dir, master, meta)
+        db = ring._db()
+        try:
+            db.execute("BEGIN")
+            for item in bundle._keys:
+                db.execute(
+                    "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at, destroyed_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        item.key_id,
+                        item.purpose,
+                        None if item.key is None else _wrap(master, item.key_id, item.key),
+                        meta["master_id"],
+                        item.created_at,
+                        item.destroyed_at,
+                    ),
+                )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        os.chmod(data_dir / KEYS_FILE, 0o600)
+        cls._write_meta(data_dir / KEYRING_FILE, meta)
+        return ring
+
+    def destroy_local(self) -> list[Path]:
+        """Overwrite and delete keyring.json and keys.db (and their side files); forget the master.
+
+        After this nothing on this machine opens the register, its blobs or its fields; only a
+        key bundle (a backup) can. Returns the files destroyed.
+        """
+        wiped = []
+        for name in _SIDE_FILES:
+            path = self.data_dir / name
+            if not path.is_file():
+                continue
+            size = path.stat().st_size
+            with path.open("r+b") as fh:
+                fh.write(os.urandom(size))
+                fh.flush()
+                os.fsync(fh.fileno())
+            path.unlink()
+            wiped.append(path)
+        dir_fd = os.open(self.data_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._master = b""
+        self._destroyed = True
+        return wiped
 
     # -- keys for the other modules --------------------------------------------------------------
 
