@@ -262,9 +262,12 @@ def _wrk(port: int, seconds: float, connections: int, body_file: Path, script: P
 
 
 def _check(data: Path, url: str | None) -> dict[str, Any]:
+    from sqlalchemy import select
+
     from svidok.crypto.keyring import MasterSecret
     from svidok.services.keys import Protection
     from svidok.settings import Settings
+    from svidok.store.models import Base
 
     p = Protection.open(Settings(data_dir=data, database_url=url), MasterSecret(passphrase=PASS))
     try:
@@ -276,7 +279,9 @@ def _check(data: Path, url: str | None) -> dict[str, Any]:
                 ).scalar_one()
             )
             chain_ok = p.audit.verify(conn).ok
-            raw_text = str(conn.exec_driver_sql("SELECT text FROM source LIMIT 1").scalar_one())
+            # Through the table's column types, as the app reads it (PostgreSQL: field decryption).
+            source = Base.metadata.tables["source"]
+            raw_text = str(conn.execute(select(source.c.text).limit(1)).scalar_one())
     finally:
         p.close()
     if url is None:

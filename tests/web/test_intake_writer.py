@@ -165,3 +165,29 @@ def test_a_failing_job_fails_alone_and_leaves_nothing(protection: Protection) ->
     with protection.store.read() as conn:
         ids = {r[0] for r in conn.execute(select(SOURCE.c.id))}
     assert {"so_a", "so_b"} <= ids and "so_half" not in ids
+
+
+def test_a_request_cancelled_while_queued_is_dropped_and_the_writer_goes_on(protection: Protection) -> None:
+    writer = GroupCommit(protection.store, threading.Lock())
+    gate = threading.Event()
+    try:
+        writer.submit(lambda _conn: gate.wait(10))
+
+        def source(source_id: str) -> Any:
+            def job(conn: Connection) -> str:
+                conn.execute(insert(SOURCE), _source_row(source_id, _draft(), utc_now()))
+                return source_id
+
+            return job
+
+        gone = writer.submit(source("so_gone"))
+        assert gone.cancel()
+        kept = writer.submit(source("so_kept"))
+        gate.set()
+        assert kept.result(10) == "so_kept"
+    finally:
+        gate.set()
+        writer.close()
+    with protection.store.read() as conn:
+        ids = {r[0] for r in conn.execute(select(SOURCE.c.id))}
+    assert "so_kept" in ids and "so_gone" not in ids

@@ -192,9 +192,15 @@ def reported_time(
         raise InputError("when_date: outside the years 1 to 9999") from None
 
 
+_TOKEN_TABLE = bytes(ord(_ALPHABET[b & 31]) for b in range(256))
+"""Byte -> letter by its low five bits: uniform, since 256 is a multiple of 32."""
+_LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1"})
+_ALPHABET_SET = frozenset(_ALPHABET)
+
+
 def _token(chars: int) -> str:
-    # 256 is a multiple of 32, so the low five bits of a random byte are uniform.
-    return "".join(_ALPHABET[b & 31] for b in secrets.token_bytes(chars))
+    """`chars` random letters of `_ALPHABET` (5 bits each); already in `_normal` form."""
+    return secrets.token_bytes(chars).translate(_TOKEN_TABLE).decode("ascii")
 
 
 def _group(token: str) -> str:
@@ -205,12 +211,15 @@ def _group(token: str) -> str:
 
 
 def _normal(value: str) -> str:
-    table = str.maketrans({"o": "0", "i": "1", "l": "1"})
-    return "".join(c for c in value.lower().translate(table) if c in _ALPHABET)
+    return "".join(c for c in value.lower().translate(_LOOKALIKES) if c in _ALPHABET_SET)
 
 
 def _digest(code: str) -> str:
-    return hashlib.sha256(_normal(code).encode()).hexdigest()
+    return _digest_normal(_normal(code))
+
+
+def _digest_normal(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def receipt_key_of(keyring: Keyring) -> bytes:
@@ -219,8 +228,13 @@ def receipt_key_of(keyring: Keyring) -> bytes:
 
 
 def _passphrase_hash(key: bytes, submission_id: str, passphrase: str) -> str:
+    """The stored form of a passphrase as typed (normalised first)."""
+    return _passphrase_hash_normal(key, submission_id, _normal(passphrase))
+
+
+def _passphrase_hash_normal(key: bytes, submission_id: str, passphrase: str) -> str:
     # Bound to the submission: a hash copied onto another row does not open it.
-    message = f"{submission_id}\x00{_normal(passphrase)}".encode()
+    message = f"{submission_id}\x00{passphrase}".encode()
     return _KEYED + hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -422,6 +436,11 @@ class GroupCommit:
             self._commit(batch)
 
     def _commit(self, batch: list[tuple[Job, Future[Any]]]) -> None:
+        # A request cancelled while queued (its client or the server went away) is dropped
+        # unwritten: it was never answered. From here on its future can no longer be cancelled.
+        batch = [(job, done) for job, done in batch if done.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             with self.lock, self.store.begin() as conn:
                 results = _apply(conn, [job for job, _ in batch])
@@ -520,13 +539,13 @@ class IntakeService:
         sealed_contact = self._seal_contact(ctx, draft.contact)
         code, passphrase = _token(CODE_CHARS), _token(PASSPHRASE_CHARS)
         submission_id, source_id, now = f"sb_{secrets.token_hex(10)}", new_id("source"), utc_now()
-        secret_hash = _passphrase_hash(self.receipt_key, submission_id, passphrase)
+        secret_hash = _passphrase_hash_normal(self.receipt_key, submission_id, passphrase)
         reasons = sorted(set(draft.urgent))
         mentions = _mention_rows(source_id, draft)
         row = {
             "id": submission_id,
             "source_id": source_id,
-            "receipt_digest": _digest(code),
+            "receipt_digest": _digest_normal(code),
             "passphrase_hash": secret_hash,
             "failed_attempts": 0,
             "language": draft.language,
