@@ -69,3 +69,15 @@ def test_pairs_are_applied_by_weight_even_when_probabilities_round_to_one() -> N
         result = cluster(records, pairs, PersonLinkSettings(), _NameCache())
         assert result.cluster_of[strong[0]] == result.cluster_of[strong[1]]
         assert result.cluster_of[weak[0]] != result.cluster_of[weak[1]]
+
+
+def test_known_birth_years_more_than_a_year_apart_keep_clusters_apart() -> None:
+    records = LinkRecords()
+    for i, year in enumerate((1980, None, 1990, 1981)):
+        records.add(f"me_{i}", False, ("Иван Сергеевич Петров",), None, year, None, None, None, 0)
+    # 0–1 and 1–2 are strong, but 0 and 2 were born ten years apart: 2 stays out; 3 fits 0
+    edges = [(0, 1, 60.0), (1, 2, 59.0), (0, 3, 58.0)]
+    result = cluster(records, _pairs(edges), PersonLinkSettings(), _NameCache())
+    roots = result.cluster_of
+    assert roots[0] == roots[1] == roots[3] and roots[2] != roots[0]
+    assert result.stats["refused_merges"] == 1
