@@ -24,10 +24,12 @@ from svidok.errors import ConfigError, DatabaseUnavailable
 PG_CONNECT_TIMEOUT = 5
 """Seconds to wait for a PostgreSQL connection unless the URL says `connect_timeout`."""
 SQLITE_PRAGMAS = (
+    # First, so the pragmas below wait too: after a crash the first connection replays the
+    # WAL under an exclusive lock, and a second one would otherwise fail at once (a 503).
+    "PRAGMA busy_timeout=10000",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=10000",
 )
 
 
