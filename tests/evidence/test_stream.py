@@ -108,3 +108,25 @@ def test_streaming_memory_stays_flat_and_digest_is_independent() -> None:
     tracemalloc.stop()
     assert digests.sha256 == expected.hexdigest()
     assert peak < 16 * 1024 * 1024
+
+
+def test_synced_writer_writes_every_byte_in_order_and_raises_the_threads_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import pytest
+
+    from svidok.evidence.stream import SyncedWriter
+
+    chunks = [os.urandom(n) for n in (1, 4096, 70_000, 3, 1 << 20)]
+    path = tmp_path / "out.bin"
+    writer = SyncedWriter(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), depth=2, sync_every=50_000)
+    for chunk in chunks:
+        assert writer.write(chunk) == len(chunk)
+    writer.close()
+    assert path.read_bytes() == b"".join(chunks)
+
+    broken = SyncedWriter(os.open(path, os.O_RDONLY))  # writes fail with EBADF on the thread
+    with pytest.raises(OSError):
+        for _ in range(20):
+            broken.write(b"x" * 1000)
+        broken.close()

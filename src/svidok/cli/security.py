@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from svidok.cli.context import settings_of
 from svidok.crypto.keyring import Keyring, MasterSecret, generate_key_file
 from svidok.errors import InputError
 from svidok.services import audit as audit_service
 from svidok.services import keys as key_service
+from svidok.services.context import Actor, ServiceContext
 from svidok.services.evidence import EvidenceService, default_blob_store
 from svidok.services.keys import Protection
 from svidok.settings import Settings
+from svidok.store.register import table_of
 
 keys_app = typer.Typer(help="Master key and data keys.", no_args_is_help=True)
 protect_app = typer.Typer(help="Sealed source identities (protection officer).", no_args_is_help=True)
@@ -33,6 +36,11 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 
 def _actor() -> str:
     return os.environ.get("SVIDOK_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def _context(p: Protection) -> ServiceContext:
+    """The operator's context: the holder of the master secret, with the register's audit log."""
+    return ServiceContext(p.store, Actor(_actor(), "operator"), audit=p.audit)
 
 
 def master_secret(settings: Settings, *, confirm: bool = False) -> MasterSecret:
@@ -87,7 +95,7 @@ def keys_rotate(ctx: typer.Context) -> None:
     count = key_service.rotate_master(settings, old, MasterSecret(passphrase=new_passphrase))
     p = Protection.open(settings, MasterSecret(passphrase=new_passphrase))
     with p.store.begin() as conn:
-        p.audit.append(conn, _actor(), "key.rotate", None, None, {"rewrapped": count})
+        _context(p).record(conn, "key.rotate", None, None, {"rewrapped": count})
     p.close()
     typer.echo(f"master key rotated: {count} data keys re-wrapped, no data re-encrypted")
 
@@ -100,7 +108,7 @@ def keys_shred(
 ) -> None:
     """Destroy a subject's data key: what was sealed under it is gone for good."""
     p = open_protection(ctx)
-    key_service.shred_subject(p, _actor(), subject, reason)
+    key_service.shred_subject(p, _context(p), subject, reason)
     p.close()
     typer.echo(f"data key of {subject} destroyed")
 
@@ -116,7 +124,7 @@ def protect_keygen(
 ) -> None:
     """Make the protection officer's key pair; the public half goes into the register."""
     p = open_protection(ctx)
-    kid = key_service.register_officer_key(p, _actor(), officer, out)
+    kid = key_service.register_officer_key(p, _context(p), officer, out)
     p.close()
     typer.echo(f"protection key {kid}: private key in {out}; move it off this machine")
 
@@ -130,7 +138,7 @@ def protect_open(
 ) -> None:
     """Open a sealed source identity (the opening is written to the audit log first)."""
     p = open_protection(ctx)
-    opened = key_service.open_identity(p, _actor(), record, key, purpose)
+    opened = key_service.open_identity(p, _context(p), record, key, purpose)
     p.close()
     for identity in opened:
         typer.echo(json.dumps(identity, ensure_ascii=False, sort_keys=True))
@@ -146,6 +154,12 @@ def audit_verify(
     key: Annotated[
         str | None, typer.Option("--key", help="Pinned verifier key (name+id+key) for --file.")
     ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep", help="Also check every chain link under the signed roots and the query columns."
+        ),
+    ] = False,
 ) -> None:
     """Re-hash every entry and check every signed checkpoint; name the first bad entry."""
     if file is not None:
@@ -156,7 +170,7 @@ def audit_verify(
             typer.echo("note: checked with the key inside the file; pass --key to pin it", err=True)
     else:
         p = open_protection(ctx)
-        report = audit_service.verify_register(p)
+        report = audit_service.verify_register(p, _context(p), deep=deep)
         p.close()
     typer.echo(report.summary(), err=not report.ok)
     if not report.ok:
@@ -167,7 +181,7 @@ def audit_verify(
 def audit_checkpoint(ctx: typer.Context) -> None:
     """Verify the log and sign a checkpoint of its current size and root."""
     p = open_protection(ctx)
-    cp = audit_service.checkpoint(p)
+    cp = audit_service.checkpoint(p, _context(p))
     p.close()
     typer.echo(f"checkpoint: size {cp.size}, root {cp.root.hex()}")
 
@@ -179,7 +193,7 @@ def audit_export(
 ) -> None:
     """Export entries, signed checkpoints and the verifier key as JSON Lines."""
     p = open_protection(ctx)
-    count = audit_service.export_log(p, out, _actor())
+    count = audit_service.export_log(p, out, _context(p))
     typer.echo(f"{count} entries written to {out}; verifier key {p.audit.key.verifier_key}")
     p.close()
 
@@ -216,10 +230,11 @@ def evidence_add(
     """Hash, encrypt and store a file; record its intake in the chain of custody."""
     p, service = _evidence_service(ctx)
     evidence_id = service.add(
-        file, _actor(), source_id=source, captured_at=_parse_time(captured_at), lat=lat, lon=lon
+        file, _context(p), source_id=source, captured_at=_parse_time(captured_at), lat=lat, lon=lon
     )
     with p.store.read() as conn:
-        digest = conn.exec_driver_sql("SELECT sha256 FROM evidence WHERE id = ?", (evidence_id,)).scalar_one()
+        evidence = table_of("evidence")
+        digest = conn.execute(select(evidence.c.sha256).where(evidence.c.id == evidence_id)).scalar_one()
     p.close()
     typer.echo(f"{evidence_id} sha256 {digest}")
 
@@ -228,7 +243,7 @@ def evidence_add(
 def evidence_verify(ctx: typer.Context) -> None:
     """Re-hash every stored original; name each item whose bytes changed (exit 5)."""
     p, service = _evidence_service(ctx)
-    checked, problems = service.verify(_actor())
+    checked, problems = service.verify(_context(p))
     p.close()
     for problem in problems:
         typer.echo(f"DAMAGED {problem}", err=True)
@@ -247,6 +262,6 @@ def evidence_export(
 ) -> None:
     """Write the original bytes and a custody record signed with the audit key."""
     p, service = _evidence_service(ctx)
-    record = service.export(evidence_id, out, _actor(), purpose)
+    record = service.export(evidence_id, out, _context(p), purpose)
     p.close()
     typer.echo(f"exported {evidence_id} to {out} (custody record {record.name})")

@@ -30,6 +30,14 @@ def _check(digest: str) -> str:
     return digest
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore(Protocol):
     """Write-once storage of encrypted blobs keyed by the original's SHA-256."""
 
@@ -67,8 +75,8 @@ class FileBlobStore:
             os.link(encrypted, target)  # fails if the name exists: never an overwrite
         except FileExistsError:
             return False
-        with open(target, "rb") as fh:
-            os.fsync(fh.fileno())
+        # The bytes were fsynced by the writer; what must reach the disk now is the new name.
+        _fsync_dir(target.parent)
         return True
 
     @contextmanager

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import json
 import mimetypes
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +32,8 @@ from svidok.errors import InputError, NotFound
 from svidok.evidence import custody
 from svidok.evidence.blobs import BlobStore, FileBlobStore
 from svidok.evidence.metadata import Claim, exif_claims
-from svidok.evidence.stream import DEFAULT_CHUNK, Digests, decrypt_stream, encrypt_stream
+from svidok.evidence.stream import DEFAULT_CHUNK, Digests, SyncedWriter, decrypt_stream, encrypt_stream
+from svidok.services.context import Actor, ServiceContext
 from svidok.services.keys import Protection
 from svidok.store.models import Base
 
@@ -97,10 +97,17 @@ class EvidenceService:
 
     # -- intake ------------------------------------------------------------------------------
 
+    def _context(self, who: ServiceContext | str) -> ServiceContext:
+        """The caller's context; a bare name is the system acting (tools, tests), as in
+        `services.register.as_context`: the CLI and the web pass their context."""
+        if isinstance(who, ServiceContext):
+            return who
+        return ServiceContext(self.p.store, Actor(who), audit=self.p.audit)
+
     def add(
         self,
         path: Path,
-        actor: str,
+        who: ServiceContext | str,
         *,
         source_id: str | None = None,
         captured_at: datetime | None = None,
@@ -109,10 +116,15 @@ class EvidenceService:
         media_type: str | None = None,
         description: str | None = None,
     ) -> str:
-        """Take a file into custody; return the new evidence id."""
+        """Take a file into custody; return the new evidence id (operation `evidence.add`)."""
+        ctx = self._context(who)
+        if source_id is None:
+            ctx.require("evidence.add", "evidence")
+        else:
+            ctx.require_record("evidence.add", "source", source_id)
         prepared = self.prepare(path, captured_at=captured_at, lat=lat, lon=lon, media_type=media_type)
         with self.p.store.begin() as conn:
-            return self.record(conn, prepared, actor, source_id=source_id, description=description)
+            return self.record(conn, prepared, ctx.actor.name, source_id=source_id, description=description)
 
     def prepare(
         self,
@@ -137,12 +149,20 @@ class EvidenceService:
         fd, tmp_name = tempfile.mkstemp(dir=self.spool, prefix="blob-")
         tmp = Path(tmp_name)
         try:
-            with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
-                digests = encrypt_stream(
-                    src, dst, self.p.keyring.data_key(BLOB_KEY), BLOB_KEY, self.chunk_size
-                )
-                dst.flush()
-                os.fsync(dst.fileno())
+            # The ciphertext is written once, beside the store: the file store links it
+            # into place (no copy); only a remote store (S3) reads it again to upload.
+            dst = SyncedWriter(fd)
+            try:
+                with path.open("rb") as src:
+                    digests = encrypt_stream(
+                        src,
+                        dst,  # type: ignore[arg-type]  # write() is all encrypt_stream needs
+                        self.p.keyring.data_key(BLOB_KEY),
+                        BLOB_KEY,
+                        self.chunk_size,
+                    )
+            finally:
+                dst.close()
             self.blobs.put(digests.sha256, tmp)
         finally:
             tmp.unlink(missing_ok=True)
@@ -250,8 +270,11 @@ class EvidenceService:
                 sha.update(chunk)
         return sha.hexdigest()
 
-    def verify(self, actor: str) -> tuple[int, list[Problem]]:
-        """Re-hash every stored original; return (items checked, problems). Audited."""
+    def verify(self, who: ServiceContext | str) -> tuple[int, list[Problem]]:
+        """Re-hash every stored original; return (items checked, problems). Audited (`evidence.verify`)."""
+        ctx = self._context(who)
+        ctx.require("evidence.verify", "evidence")
+        actor = ctx.actor.name
         with self.p.store.read() as conn:
             rows = conn.execute(select(_EVIDENCE.c.id, _EVIDENCE.c.sha256).order_by(_EVIDENCE.c.id)).all()
         by_digest: dict[str, list[str]] = {}
@@ -281,8 +304,11 @@ class EvidenceService:
 
     # -- export ------------------------------------------------------------------------------------
 
-    def export(self, evidence_id: str, out_dir: Path, actor: str, purpose: str) -> Path:
-        """Write the original bytes and a signed custody record into `out_dir`."""
+    def export(self, evidence_id: str, out_dir: Path, who: ServiceContext | str, purpose: str) -> Path:
+        """Write the original bytes and a signed custody record into `out_dir` (`evidence.export`)."""
+        ctx = self._context(who)
+        ctx.require_record("evidence.export", "evidence", evidence_id)
+        actor = ctx.actor.name
         with self.p.store.read() as conn:
             row = conn.execute(select(_EVIDENCE).where(_EVIDENCE.c.id == evidence_id)).mappings().first()
             if row is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from svidok.audit import AuditKey, AuditLog
 from svidok.audit.entry import utc_naive
@@ -29,6 +29,7 @@ from svidok.crypto.errors import KeyDestroyed
 from svidok.crypto.fields import FieldCipher, open_field, seal_field
 from svidok.crypto.keyring import OWASP_ARGON2, Argon2Params, Keyring, MasterSecret
 from svidok.errors import ConfigError, NotFound
+from svidok.services.context import Actor, ServiceContext
 from svidok.settings import Settings
 from svidok.store import migrate
 from svidok.store.db import attach_fields, make_engine
@@ -107,11 +108,43 @@ class Protection:
 
 
 def rotate_master(
-    settings: Settings, old: MasterSecret, new: MasterSecret, params: Argon2Params = OWASP_ARGON2
+    settings: Settings,
+    old: MasterSecret,
+    new: MasterSecret,
+    params: Argon2Params = OWASP_ARGON2,
+    *,
+    ctx: ServiceContext | None = None,
 ) -> int:
-    """Re-wrap every data key under a new master; the data itself is not re-encrypted."""
+    """Re-wrap every data key under a new master (`key.rotate`); the data is not re-encrypted.
+
+    Whoever holds the old master secret may rotate it; with a `ctx` (the web), its role
+    must allow `key.rotate` too."""
+    if ctx is not None:
+        ctx.require("key.rotate")
     keyring = Keyring.unlock(settings.data_dir, old)
     return keyring.rotate(new, params)
+
+
+def context_of(p: Protection, who: ServiceContext | str) -> ServiceContext:
+    """The caller's context; a bare name is the system acting under that name (tools, tests),
+    as `services.register.as_context` does for a bare Store. The CLI and the web pass theirs."""
+    if isinstance(who, ServiceContext):
+        return who
+    return ServiceContext(p.store, Actor(who), audit=p.audit)
+
+
+def _record(
+    p: Protection,
+    ctx: ServiceContext,
+    conn: Connection,
+    action: str,
+    kind: str | None,
+    record_id: str | None,
+    details: dict[str, Any],
+) -> None:
+    """An audit entry in the register's own log, whatever sink `ctx` carries (these actions
+    are never unaudited)."""
+    p.audit.append(conn, ctx.actor.name, action, kind, record_id, details)
 
 
 # -- per-subject encryption and crypto-shredding ------------------------------------------------
@@ -129,13 +162,16 @@ def open_subject_field(keyring: Keyring, table: str, column: str, record_id: str
     return open_field(keyring.data_key, table, column, record_id, token)
 
 
-def shred_subject(p: Protection, actor: str, subject_id: str, reason: str) -> bool:
-    """Destroy a subject's data key; everything sealed under it becomes unreadable. Audited."""
+def shred_subject(p: Protection, who: ServiceContext | str, subject_id: str, reason: str) -> bool:
+    """Destroy a subject's data key; everything sealed under it becomes unreadable (`key.shred`)."""
+    ctx = context_of(p, who)
+    ctx.require("key.shred", "subject")
     destroyed = p.keyring.destroy(f"subject:{subject_id}")
     with p.store.begin() as conn:
-        p.audit.append(
+        _record(
+            p,
+            ctx,
             conn,
-            actor,
             "key.destroy",
             "subject",
             subject_id,
@@ -147,8 +183,11 @@ def shred_subject(p: Protection, actor: str, subject_id: str, reason: str) -> bo
 # -- sealed identities (protection officer) ------------------------------------------------------
 
 
-def register_officer_key(p: Protection, actor: str, officer: str, private_path: Path) -> str:
-    """Make the officer's key pair: private key to `private_path`, public key into the register."""
+def register_officer_key(p: Protection, who: ServiceContext | str, officer: str, private_path: Path) -> str:
+    """Make the officer's key pair: private key to `private_path`, public key into the register
+    (`protect.keygen`)."""
+    ctx = context_of(p, who)
+    ctx.require("protect.keygen", "protection_key")
     if private_path.exists():
         raise ConfigError(f"{private_path} exists; a key file is never overwritten")
     kid, public = sealed.new_officer_key(private_path)
@@ -159,12 +198,17 @@ def register_officer_key(p: Protection, actor: str, officer: str, private_path: 
                 id=kid, public_key=public, officer=officer, created_at=utc_naive(), active=True
             )
         )
-        p.audit.append(conn, actor, "protect.keygen", "protection_key", kid, {"officer": officer})
+        _record(p, ctx, conn, "protect.keygen", "protection_key", kid, {"officer": officer})
     return kid
 
 
-def seal_identity(p: Protection, actor: str, kind: str, record_id: str, identity: dict[str, Any]) -> int:
-    """Seal a source's identity and contacts to the active officer key; the server cannot open it."""
+def seal_identity(
+    p: Protection, who: ServiceContext | str, kind: str, record_id: str, identity: dict[str, Any]
+) -> int:
+    """Seal a source's identity and contacts to the active officer key; the server cannot open it
+    (`identity.seal`)."""
+    ctx = context_of(p, who)
+    ctx.require("identity.seal", kind)
     with p.store.begin() as conn:
         row = conn.execute(select(_KEY.c.id, _KEY.c.public_key).where(_KEY.c.active)).first()
         if row is None:
@@ -179,9 +223,10 @@ def seal_identity(p: Protection, actor: str, kind: str, record_id: str, identity
                 created_at=utc_naive(),
             )
         )
-        p.audit.append(
+        _record(
+            p,
+            ctx,
             conn,
-            actor,
             "identity.seal",
             kind,
             record_id,
@@ -191,9 +236,12 @@ def seal_identity(p: Protection, actor: str, kind: str, record_id: str, identity
 
 
 def open_identity(
-    p: Protection, actor: str, record_id: str, private_path: Path, purpose: str
+    p: Protection, who: ServiceContext | str, record_id: str, private_path: Path, purpose: str
 ) -> list[dict[str, Any]]:
-    """Open the sealed identities of a record with the officer's private key. Audited first."""
+    """Open the sealed identities of a record with the officer's private key (`identity.open`).
+    Audited in the transaction of the read."""
+    ctx = context_of(p, who)
+    ctx.require("identity.open", "sealed_identity")
     kid, private = sealed.read_private_key(private_path)
     with p.store.begin() as conn:
         rows = conn.execute(
@@ -204,9 +252,10 @@ def open_identity(
         if not rows:
             raise NotFound("sealed identity", record_id)
         opened = [sealed.open_payload(private, bytes(r[2])) for r in rows]
-        p.audit.append(
+        _record(
+            p,
+            ctx,
             conn,
-            actor,
             "identity.open",
             str(rows[0][1]),
             record_id,
@@ -215,4 +264,11 @@ def open_identity(
     return opened
 
 
-__all__ += ["KeyDestroyed", "audit_log_of", "open_engine_store", "open_subject_field", "seal_subject_field"]
+__all__ += [
+    "KeyDestroyed",
+    "audit_log_of",
+    "context_of",
+    "open_engine_store",
+    "open_subject_field",
+    "seal_subject_field",
+]
