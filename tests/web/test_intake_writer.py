@@ -21,9 +21,12 @@ from svidok.services.intake import (
     SubmissionDraft,
     Victim,
     _source_row,
+    durable,
     receipt_key_of,
 )
 from svidok.services.keys import Protection
+from svidok.settings import Settings
+from svidok.store.db import make_engine
 from svidok.store.models import Base
 
 SUBMISSION = Base.metadata.tables["submission"]
@@ -191,3 +194,21 @@ def test_a_request_cancelled_while_queued_is_dropped_and_the_writer_goes_on(prot
     with protection.store.read() as conn:
         ids = {r[0] for r in conn.execute(select(SOURCE.c.id))}
     assert "so_kept" in ids and "so_gone" not in ids
+
+
+def test_the_intake_engine_insists_on_durable_commits_on_both_backends(settings: Settings) -> None:
+    url = settings.effective_database_url
+    if settings.database_url:  # a server configured (here: a session) to acknowledge before the WAL flush
+        url += "%20-csynchronous_commit%3Doff"
+    engine = make_engine(url)
+    try:
+        show = "PRAGMA synchronous" if engine.dialect.name == "sqlite" else "SHOW synchronous_commit"
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql(show).scalar_one()
+        durable(engine)
+        durable(engine)  # idempotent
+        with engine.connect() as conn:
+            after = conn.exec_driver_sql(show).scalar_one()
+    finally:
+        engine.dispose()
+    assert (before, after) in ((1, 2), ("off", "on"))  # sqlite NORMAL -> FULL; postgresql off -> on

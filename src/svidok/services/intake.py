@@ -377,17 +377,26 @@ def _full_sync(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _synchronous_commit(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET synchronous_commit TO on")
+    cursor.close()
+    dbapi_connection.commit()  # a session setting made inside the driver's implicit transaction
+
+
 def durable(engine: Engine) -> None:
     """Make every commit on `engine` durable before it returns (SQLite: `synchronous=FULL`).
 
     In WAL mode SQLite's `NORMAL` fsyncs only at checkpoints, so the last commits may
     vanish at a power cut; `FULL` fsyncs the WAL at each commit. With group commit that
-    is one fsync per batch. PostgreSQL commits durably by default (`synchronous_commit`).
-    Connections opened before the call are closed, so no connection keeps `NORMAL`.
+    is one fsync per batch. PostgreSQL commits durably by default; its connections insist
+    on `synchronous_commit = on` whatever the server's configuration says.
+    Connections opened before the call are closed, so none keeps the weaker setting.
     """
-    if engine.dialect.name != "sqlite" or event.contains(engine, "connect", _full_sync):
+    listener = _full_sync if engine.dialect.name == "sqlite" else _synchronous_commit
+    if event.contains(engine, "connect", listener):
         return
-    event.listen(engine, "connect", _full_sync)
+    event.listen(engine, "connect", listener)
     engine.dispose()
 
 
