@@ -157,3 +157,15 @@ def test_entry_point_runs_names_without_the_root_app(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_unwritable_output_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    src = _write(tmp_path / "pairs.jsonl", ['{"a": "Ivan Petrov", "b": "Иван Петров"}'])
+    out = tmp_path / "missing-dir" / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 2 and "cannot write there" in result.output
+    rejects = tmp_path / "missing-dir" / "rejects.jsonl"
+    args = ["--output", str(tmp_path / "o.jsonl"), "--reject-file", str(rejects)]
+    result = runner.invoke(app, ["names", "score", "--input", str(src), *args])
+    assert result.exit_code == 2 and "cannot write there" in result.output
+    assert not (tmp_path / "o.jsonl").exists()

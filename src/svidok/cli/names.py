@@ -120,7 +120,12 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
     problems: list[RecordProblem] = []
     rejected: list[bytes] = []
     scorer = PairScorer()  # one name cache for the whole file, not one per block
-    fd, tmp_name = tempfile.mkstemp(prefix=".names-score-", suffix=".jsonl", dir=output_path.resolve().parent)
+    try:
+        where = output_path.resolve().parent
+        fd, tmp_name = tempfile.mkstemp(prefix=".names-score-", suffix=".jsonl", dir=where)
+    except OSError as exc:
+        handle.close()
+        raise InputError(f"{output_path}: cannot write there ({exc.strerror})") from None
     try:
         with handle, os.fdopen(fd, "wb", buffering=_WRITE_BUFFER) as out:
             number = 0
@@ -161,7 +166,10 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
             if problems and reject_file is None:
                 raise ImportFailed(problems)
         if reject_file is not None:
-            reject_file.write_bytes(b"".join(r + b"\n" for r in rejected))
+            try:
+                reject_file.write_bytes(b"".join(r + b"\n" for r in rejected))
+            except OSError as exc:
+                raise InputError(f"{reject_file}: cannot write there ({exc.strerror})") from None
         os.replace(tmp_name, output_path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
