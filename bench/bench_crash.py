@@ -6,13 +6,15 @@
 For each backend, a fresh register (SQLCipher file, or a private schema on the
 PostgreSQL server at SVIDOK_TEST_PG_URL, dropped afterwards) is served by
 `svidok serve` while three sources post submissions with files (the form) and
-without (the API) and an operator structures them (`/api/v1/intake/...`). At a
-random moment (0.3-2 s into each round) the server's process group gets SIGKILL,
-and it is started again. Recovery time runs from the SIGKILL to the first 200 of
-`/api/v1/health` on the new process: by default a new interpreter each time
-(`svidok serve`, as a supervisor would restart it, imports included); `--warm`
-forks it from a process that has already imported Svidok (what the CI test does),
-which leaves the register's own recovery: open, start-up cleanup, app, bind.
+without (the API), add to them with their receipts (`/add`), and an operator
+structures them (`/api/v1/intake/...`). Each round waits for two new
+acknowledgements, then at a random moment 0-1.5 s later the server's process
+group gets SIGKILL, and it is started again. Recovery time runs from the SIGKILL
+to the first 200 of `/api/v1/health` on the new process: by default a new
+interpreter each time (`svidok serve`, as a supervisor would restart it, imports
+included); `--warm` forks it from a process that has already imported Svidok
+(what the CI test does), which leaves the register's own recovery: open,
+start-up cleanup, app, bind.
 
 After each restart (every 10th with `--soak`, and after the last) the harness of
 `tests/reliability` checks: every acknowledged submission present with its text
@@ -86,8 +88,8 @@ def main() -> None:
         f"Load average at start: {_load()}",
         "",
         "| backend | kills | recovery p50 | recovery p95 | recovery max | submissions acknowledged "
-        "| structurings acknowledged | records lost | wall time | load average after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| additions acknowledged | structurings acknowledged | records lost | wall time | load average after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     problems_all: list[str] = []
     for backend in backends:
@@ -113,7 +115,7 @@ def main() -> None:
         load_after = _load()
         lines.append(
             f"| {backend} | {result.kills} | {p50:.2f} s | {p95:.2f} s | {worst:.2f} s | {result.acked} "
-            f"| {result.structured} | {lost} | {wall:.0f} s | {load_after} |"
+            f"| {result.added} | {result.structured} | {lost} | {wall:.0f} s | {load_after} |"
         )
         print(lines[-1], flush=True)
         note = f"{mode}; seed {seed}; load average {load_after}"

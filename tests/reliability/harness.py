@@ -45,6 +45,7 @@ from svidok.store.models import Base
 SVIDOK = Path(sys.executable).with_name("svidok")
 PG_URL = os.environ.get("SVIDOK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
+_PASSPHRASE = re.compile(r'id="receipt-passphrase">([^<]+)<')
 _TOKEN = re.compile(r"\b(svk_[A-Za-z0-9_\-]+)")
 _WORDS = (
     "yard van street night courtyard detained beaten helmet shield bus station square "
@@ -271,6 +272,7 @@ class Sent:
     text: str
     files: list[str]
     via: str
+    passphrase: str = ""
 
 
 @dataclass
@@ -282,6 +284,8 @@ class Load:
     sources: int = 3
     file_bytes: tuple[int, int] = (2_000, 60_000)
     acked: list[Sent] = field(default_factory=list)
+    added: list[Sent] = field(default_factory=list)
+    """Acknowledged additions (`POST /add` with a receipt): the receipt code, the text and files added."""
     structured: list[tuple[str, str]] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     slowest_503: float = 0.0
@@ -291,6 +295,7 @@ class Load:
     _busy: int = 0
     _threads: list[threading.Thread] = field(default_factory=list)
     _n: int = 0
+    _pending: str | None = None
 
     def start(self) -> None:
         for i in range(self.sources):
@@ -379,14 +384,38 @@ class Load:
         if response.status_code != 201:
             return response
         if via == "form":
-            found = _RECEIPT.search(response.text)
-            assert found, "a 201 form answer without a receipt code"
-            code = found.group(1)
+            found, secret = _RECEIPT.search(response.text), _PASSPHRASE.search(response.text)
+            assert found and secret, "a 201 form answer without a receipt"
+            code, passphrase = found.group(1), secret.group(1)
         else:
-            code = response.json()["receipt_code"]
+            code, passphrase = response.json()["receipt_code"], response.json()["passphrase"]
         digests = [hashlib.sha256(content).hexdigest() for _, content, _ in files]
         with self._lock:
-            self.acked.append(Sent(code, body, digests, via))
+            self.acked.append(Sent(code, body, digests, via, passphrase))
+        return response
+
+    def add(self, client: httpx.Client, rng: random.Random) -> httpx.Response | None:
+        """Add text and a file to an acknowledged submission with its receipt (`POST /add`)."""
+        with self._lock:
+            if not self.acked:
+                return None
+            target = rng.choice(self.acked)
+        body, files = self.submission(rng)
+        files = files[:1]
+        try:
+            response = client.post(
+                "/add",
+                data={"code": target.code, "passphrase": target.passphrase, "text": body},
+                files=[("files", f) for f in files] or None,
+            )
+        except httpx.HTTPError:
+            self._note("add-cut")
+            return None
+        self._note(f"add-{response.status_code}")
+        if response.status_code == 200:
+            digests = [hashlib.sha256(content).hexdigest() for _, content, _ in files]
+            with self._lock:
+                self.added.append(Sent(target.code, body, digests, "add"))
         return response
 
     def _source(self, index: int) -> None:
@@ -394,7 +423,10 @@ class Load:
         with httpx.Client(base_url=self.server.base, timeout=30) as client:
             while self._enter():
                 try:
-                    self.send(client, rng)
+                    if rng.random() < 0.15:
+                        self.add(client, rng)
+                    else:
+                        self.send(client, rng)
                 finally:
                     self._leave()
 
@@ -412,18 +444,22 @@ class Load:
                 time.sleep(rng.uniform(0.05, 0.3))
 
     def _structure_one(self, client: httpx.Client, rng: random.Random) -> None:
-        queue = client.get("/api/v1/intake/queue", params={"everyone": "true"})
-        self._note(f"operator-queue-{queue.status_code}")
-        if queue.status_code != 200:
-            return
-        open_items = [item for item in queue.json() if item["status"] in ("new", "updated")]
-        if not open_items:
-            return
-        sid = rng.choice(open_items)["id"]
-        taken = client.post(f"/api/v1/intake/submissions/{sid}/take")
-        self._note(f"operator-take-{taken.status_code}")
-        if taken.status_code != 200:
-            return
+        # A submission taken before a kill is structured first after it (it stays assigned to us).
+        sid = self._pending
+        if sid is None:
+            queue = client.get("/api/v1/intake/queue", params={"everyone": "true"})
+            self._note(f"operator-queue-{queue.status_code}")
+            if queue.status_code != 200:
+                return
+            open_items = [item for item in queue.json() if item["status"] in ("new", "updated")]
+            if not open_items:
+                return
+            sid = str(rng.choice(open_items)["id"])
+            taken = client.post(f"/api/v1/intake/submissions/{sid}/take")
+            self._note(f"operator-take-{taken.status_code}")
+            if taken.status_code != 200:
+                return
+            self._pending = sid
         n = self._next()
         plan = {
             "title": f"Fictional crash-test incident {n}",
@@ -435,6 +471,8 @@ class Load:
         }
         done = client.post(f"/api/v1/intake/submissions/{sid}/structure", json=plan)
         self._note(f"operator-structure-{done.status_code}")
+        if done.status_code != 503:
+            self._pending = None
         if done.status_code == 201:
             made = done.json()
             incident = made.get("incident_id") or made.get("incident")
@@ -453,12 +491,15 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
 
 
-def check(reg: Register, load_acked: list[Sent], structured: list[tuple[str, str]]) -> CheckReport:
+def check(
+    reg: Register, load_acked: list[Sent], structured: list[tuple[str, str]], added: list[Sent] | None = None
+) -> CheckReport:
     """Everything acknowledged intact; nothing half written or orphaned; the verifiers and DB checks pass."""
     report = CheckReport()
     p = reg.open()
     try:
         _check_records(p, reg, load_acked, structured, report)
+        _check_additions(p, added or [], report)
         _check_database(p, report)
     finally:
         p.close()
@@ -536,6 +577,37 @@ def _check_records(
     leftovers = [q for d in (".incoming", ".uploads") for q in (blobs_dir / d).glob("*")]
     if leftovers:
         report.problems.append(f"{len(leftovers)} spool leftover(s) after recovery: {leftovers[:3]}")
+
+
+def _check_additions(p: Protection, added: list[Sent], report: CheckReport) -> None:
+    sub, addition, src, ev = T["submission"], T["submission_addition"], T["source"], T["evidence"]
+    with p.store.read() as conn:
+        ids = {str(r.receipt_digest): str(r.id) for r in conn.execute(select(sub.c.id, sub.c.receipt_digest))}
+        sources: dict[str, list[str]] = {}
+        for r in conn.execute(select(addition.c.submission_id, addition.c.source_id)):
+            sources.setdefault(str(r.submission_id), []).append(str(r.source_id))
+        texts = {str(r.id): str(r.text) for r in conn.execute(select(src.c.id, src.c.text))}
+        files: dict[str, list[str]] = {}
+        for r in conn.execute(select(ev.c.source_id, ev.c.sha256)):
+            files.setdefault(str(r.source_id), []).append(str(r.sha256))
+        audit = T["audit_entry"]
+        announced = [
+            r.details for r in conn.execute(select(audit.c.details).where(audit.c.action == "submission.add"))
+        ]
+    for details in announced:
+        source_id = str(details.get("source_id"))
+        if int(details.get("files", 0)) != len(files.get(source_id, [])):
+            report.problems.append(
+                f"addition {source_id} half written: {details.get('files')} file(s) announced, "
+                f"{len(files.get(source_id, []))} stored"
+            )
+    for sent in added:
+        sid = ids.get(receipt_digest(sent.code))
+        matches = [s for s in sources.get(sid or "", []) if texts.get(s) == sent.text.strip()]
+        if not matches:
+            report.problems.append(f"acknowledged addition to {sid} missing")
+        elif not any(sorted(files.get(s, [])) == sorted(sent.files) for s in matches):
+            report.problems.append(f"acknowledged addition to {sid}: its files are not all stored")
 
 
 def _check_database(p: Protection, report: CheckReport) -> None:
@@ -617,6 +689,7 @@ class CrashRun:
     recoveries: list[float]
     acked: int
     structured: int
+    added: int
     lost: list[str]
     statuses: dict[str, Any]
     submissions: int
@@ -638,15 +711,24 @@ def crash_run(
     last = CheckReport()
     try:
         for round_ in range(1, kills + 1):
+            # Each round lets some work through (two acknowledgements, at most 30 s on a slow
+            # machine), then kills at a random moment while more is under way.
+            acked_at_start = len(load.acked) + len(load.structured) + len(load.added)
             load.resume()
-            time.sleep(rng.uniform(0.3, 2.0))
+            began = time.monotonic()
+            while (
+                len(load.acked) + len(load.structured) + len(load.added) < acked_at_start + 2
+                and time.monotonic() - began < 30
+            ):
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.5))
             killed_at = time.monotonic()
             server.kill()
             load.pause()
             server.start()
             recoveries.append(time.monotonic() - killed_at)
             if round_ % check_every == 0 or round_ == kills:
-                last = check(reg, load.acked, load.structured)
+                last = check(reg, load.acked, load.structured, load.added)
                 problems += [f"after kill {round_}: {p}" for p in last.problems]
                 if last.problems:
                     break
@@ -658,6 +740,7 @@ def crash_run(
         recoveries=recoveries,
         acked=len(load.acked),
         structured=len(load.structured),
+        added=len(load.added),
         lost=problems,
         statuses=dict(load.statuses),
         submissions=last.submissions,

@@ -33,7 +33,7 @@ def _run(reg: Register, tmp_path: Path) -> None:
     recoveries = sorted(result.recoveries)
     print(  # noqa: T201 - the run's figures, shown with -s
         f"\ncrash run seed={seed}: {result.kills} kills, {result.acked} submissions acknowledged, "
-        f"{result.structured} structurings acknowledged, {len(result.lost)} problems; "
+        f"{result.structured} structurings and {result.added} additions acknowledged, {len(result.lost)} problems; "
         f"recovery p50 {recoveries[len(recoveries) // 2]:.2f} s, max {recoveries[-1]:.2f} s; "
         f"{result.submissions} submissions, {result.evidence} evidence, {result.blobs} blobs stored; "
         f"answers {result.statuses}; {took:.0f} s"
