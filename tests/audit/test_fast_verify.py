@@ -97,3 +97,26 @@ def test_fast_verify_and_tamper_naming_on_postgresql(pg_schema_url: str, log) ->
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE audit_entry, audit_checkpoint"))
         engine.dispose()
+
+
+def test_rows_written_on_the_sqlite_fast_path_read_back_like_the_orm_wrote_them(engine, log) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import insert, select
+
+    from svidok.store.models import Base
+
+    table = Base.metadata.tables["audit_entry"]
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123)
+    details = {"fields": ["primary_name"], "n": 3, "ok": True, "ü": "ids only"}
+    with engine.begin() as conn:
+        log.append(conn, "op", "record.update", "person", "pe_1", details, at=moment)
+        conn.execute(
+            insert(table).values(
+                seq=99, at=moment, actor="x", action="y", details=details, entry=b"", chain=b""
+            )
+        )
+        raw = conn.exec_driver_sql("SELECT at, details FROM audit_entry ORDER BY seq").all()
+        typed = conn.execute(select(table.c.at, table.c.details).where(table.c.seq == 1)).one()
+    assert raw[0] == raw[1]  # the same stored text as SQLAlchemy's own insert
+    assert tuple(typed) == (moment, details)
