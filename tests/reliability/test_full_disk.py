@@ -132,7 +132,7 @@ def test_a_full_disk_answers_503_and_recovers_by_itself(small_disk: Path, tmp_pa
     # Restart: start-up recovery removes the blobs of refused submissions; then everything is checked.
     server.start()
     try:
-        report = check(reg, load.acked, load.structured)
+        report = check(reg, load.acked, load.structured, load.added)
     finally:
         server.stop()
     assert report.problems == [], report.problems

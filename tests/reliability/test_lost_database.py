@@ -197,7 +197,7 @@ def test_losing_postgresql_answers_503_quickly_and_recovers(cluster: Cluster, tm
         server.stop()
     server.start()
     try:
-        report = check(reg, load.acked, load.structured)
+        report = check(reg, load.acked, load.structured, load.added)
     finally:
         server.stop()
     assert report.problems == [], report.problems
