@@ -356,6 +356,94 @@ def _incremental_latency(store: Store, mention_ids: list[str], n: int = 200) -> 
     return times[len(times) // 2], times[int(len(times) * 0.95) - 1]
 
 
+def phases(data_dir: Path) -> None:
+    """Where the person linker's time goes on an existing demo register (wall and CPU per phase).
+
+    Build the register first: `svidok --data-dir D demo --scale 100000 --seed 7 --no-serve --no-link`.
+    """
+    import numpy as np
+
+    from svidok.linking import fellegi_sunter as fs
+    from svidok.linking import persons as p
+
+    rows: list[tuple[str, float, float, int]] = []
+    wall, cpu = time.perf_counter(), time.process_time()
+
+    def step(name: str) -> None:
+        nonlocal wall, cpu
+        now_wall, now_cpu = time.perf_counter(), time.process_time()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        rows.append((name, now_wall - wall, now_cpu - cpu, rss))
+        print(
+            f"{name}: {now_wall - wall:.1f} s wall, {now_cpu - cpu:.1f} s CPU, peak RSS {rss} MiB", flush=True
+        )
+        wall, cpu = now_wall, now_cpu
+
+    store = Store.open(Settings(data_dir=data_dir))
+    with store.read() as conn:
+        records = load_records(conn, linker_persons=False)
+    store.close()
+    step(f"load {len(records):,} records")
+    settings, cache = PersonLinkSettings(), p._NameCache()
+    distinct = {raw for names in records.names for raw in names}
+    for raw in distinct:
+        cache.key(raw)
+    step(f"name keys of {len(distinct):,} distinct names")
+    keys_of = p.record_keys(records, cache)
+    initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
+    left, right, oversized = p.candidate_pairs(records, keys_of, settings.max_block, initial_only)
+    step(f"blocking: {len(left):,} candidate pairs ({oversized} oversized blocks skipped)")
+    gammas = p.comparison_levels(records, cache, left, right, settings)
+    step("comparison levels (name engine on every pair)")
+    rng = np.random.default_rng(settings.seed)
+    size = min(settings.u_sample_pairs, len(records) * 4)
+    ra, rb = rng.integers(0, len(records), size=size), rng.integers(0, len(records), size=size)
+    u = fs.estimate_u(p.comparison_levels(records, cache, ra[ra != rb], rb[ra != rb], settings), p.FEATURES)
+    model = fs.train_em(
+        gammas, p.FEATURES, prior=settings.prior, max_iterations=settings.em_iterations, fixed_u=u
+    )
+    weight = fs.match_weights(model, gammas)
+    step("u from random pairs, EM")
+    pairs = p.PairScores(left, right, gammas, 1.0 / (1.0 + np.exp2(-weight)), weight)
+    result = p.cluster(records, pairs, settings, cache)
+    step(f"clustering ({result.stats['refused_merges']:,} merges refused)")
+    truth = {
+        r["mention_id"]: r["true_identity"]
+        for r in csv.DictReader((data_dir / "ground_truth" / "mentions.csv").open(encoding="utf-8"))
+    }
+    chosen = [k for k, record_id in enumerate(records.ids) if record_id in truth]
+    q = cluster_quality([int(result.cluster_of[k]) for k in chosen], [truth[records.ids[k]] for k in chosen])
+    total_wall, total_cpu = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"{len(chosen):,} named mentions: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f} B3 {q.bcubed_f1:.3f}; "
+        f"{total_wall:.0f} s wall, {total_cpu:.0f} s CPU; load {load}"
+    )
+    command = f".venv/bin/python bench/bench_linking.py --phases {data_dir}"
+    n = f"{len(chosen):,} named mentions"
+    record(
+        "linking",
+        f"person F1 at {n} (phases run)",
+        round(q.f1, 4),
+        "",
+        goal=">= 0.95",
+        met=q.f1 >= 0.95,
+        command=command,
+        note=f"P {q.precision:.3f} R {q.recall:.3f} B3 {q.bcubed_f1:.3f}",
+    )
+    record(
+        "linking",
+        f"person linking CPU at {n}",
+        round(total_cpu),
+        "s",
+        goal="<= 60 at 1,000,000 mentions",
+        met=False,
+        command=command,
+        note=f"wall {total_wall:.0f} s at load {load}",
+    )
+    record("linking", f"person linking peak RSS at {n}", rows[-1][3], "MiB", command=command)
+
+
 def _fmt(q: Quality) -> str:
     return f"{q.precision:.3f} / {q.recall:.3f} / **{q.f1:.3f}** / {q.bcubed_f1:.3f}"
 
@@ -365,7 +453,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--out", type=Path, default=Path("bench/results/linking.md"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--phases", type=Path, help="time the person linker's phases on this demo register")
     args = parser.parse_args()
+    if args.phases:
+        phases(args.phases)
+        return
     if args.one:
         result = run_size(args.one)
         print(repr(result))
