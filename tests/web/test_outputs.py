@@ -25,9 +25,7 @@ AUDIT = Base.metadata.tables["audit_entry"]
 def _audit(protection: Protection, action: str) -> list[dict[str, Any]]:
     with protection.store.read() as conn:
         rows = conn.execute(select(AUDIT.c.actor, AUDIT.c.details).where(AUDIT.c.action == action))
-        return [
-            {"actor": a, "details": d if isinstance(d, dict) else json.loads(d or "{}")} for a, d in rows
-        ]
+        return [{"actor": a, "details": d if isinstance(d, dict) else json.loads(d or "{}")} for a, d in rows]
 
 
 def _csrf(client: TestClient, path: str) -> str:
@@ -202,3 +200,52 @@ def test_public_statistics_need_no_login_withhold_small_counts_and_never_name_su
     rows = list(csv.DictReader(io.StringIO(sheet.text)))
     assert {r["table"] for r in rows} >= {"incidents_by_place", "acts_by_violation"}
     assert all(r["count"] == "" for r in rows if r["withheld"] == "yes")
+
+
+def test_in_chromium_a_search_across_scripts_and_a_package_that_verifies(
+    server: str, browser: Any, people: People, tmp_path: Path
+) -> None:
+    """Headless Chromium, JavaScript off: a Latin query finds a Cyrillic name, then the incident's
+    package is downloaded and `svidok package verify` accepts it with the key the page shows."""
+    import subprocess
+    import sys
+
+    from tests.web.conftest import ARTIFACTS
+
+    people.add("ina", "investigator")
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError(f"a dialog ran: {d.message}")))
+    page.goto(server + "/login")
+    page.fill("input[name=name]", "ina")
+    page.fill("input[name=password]", people.enrolled["ina"].password)
+    page.fill("input[name=code]", people.code("ina"))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("nav.ops")
+    page.click("nav.ops a[href='/search']")
+    page.fill("input[name=q]", "Kavaliou")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#results")
+    assert page.locator("#results a[href='/persons/pe_victim1']").count() == 1
+    page.fill("input[name=q]", "Freedom")
+    page.click("form.filters button[type=submit]")
+    page.click("#results a[href='/incidents/in_1']")
+    page.click("#package-link")
+    key = page.inner_text("#verifier-key")
+    page.fill("input[name=purpose]", "browser test")
+    with page.expect_download() as download:
+        page.click("#make-package")
+    path = tmp_path / "in_1.zip"
+    download.value.save_as(str(path))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "outputs-package.png"), full_page=True)
+    context.close()
+    svidok = Path(sys.executable).with_name("svidok")
+    done = subprocess.run(
+        [str(svidok), "package", "verify", str(path), "--key", key],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "package verifies" in done.stdout

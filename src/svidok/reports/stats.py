@@ -51,19 +51,21 @@ def count_tables(
     ctx: ServiceContext, conn: Connection, *, suspects: bool, dimensions: tuple[str, ...] = DIMENSIONS
 ) -> dict[str, list[dict[str, Any]]]:
     """Per dimension, rows {key, incidents, acts, victims[, suspects]} sorted by key."""
-    act, incident, inv = table_of("act"), table_of("incident"), table_of("involvement")
+    act, inv = table_of("act"), table_of("involvement")
     out: dict[str, list[dict[str, Any]]] = {}
     for dim in dimensions:
         base, dims = _base(ctx, conn.dialect.name)
         key = dims[dim]
         victim_ok = ctx.visible("person", act.c.victim_id)
         victims = func.count(func.distinct(act.c.victim_id)).filter(victim_ok)
+        needs_inv = dim == "unit" or suspects
+        # Without involvements joined every row is one act: a plain count, no distinct set to sort.
+        acts = func.count(func.distinct(act.c.id)) if needs_inv else func.count(act.c.id)
         measures: list[ColumnElement[Any]] = [
-            func.count(func.distinct(incident.c.id)).label("incidents"),
-            func.count(func.distinct(act.c.id)).label("acts"),
+            func.count(func.distinct(act.c.incident_id)).label("incidents"),
+            acts.label("acts"),
             victims.label("victims"),
         ]
-        needs_inv = dim == "unit" or suspects
         if suspects:
             measures.append(
                 func.count(func.distinct(inv.c.person_id))
@@ -81,11 +83,11 @@ def count_tables(
 
 
 def totals(ctx: ServiceContext, conn: Connection, *, suspects: bool) -> dict[str, int]:
-    act, incident, inv = table_of("act"), table_of("incident"), table_of("involvement")
+    act, inv = table_of("act"), table_of("involvement")
     base, _ = _base(ctx, conn.dialect.name)
     measures: list[ColumnElement[Any]] = [
-        func.count(func.distinct(incident.c.id)),
-        func.count(func.distinct(act.c.id)),
+        func.count(func.distinct(act.c.incident_id)),
+        func.count(func.distinct(act.c.id)) if suspects else func.count(act.c.id),
         func.count(func.distinct(act.c.victim_id)).filter(ctx.visible("person", act.c.victim_id)),
     ]
     query = base.add_columns(*measures)

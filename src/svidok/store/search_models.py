@@ -5,7 +5,9 @@ reading order (`terms`) and hashed cross-script name keys (`names`), plus the
 columns filters need. The full-text structures over it are dialect-specific and
 are made by `svidok.reports.index.ensure` (an FTS5 table with triggers on
 SQLite; a GIN tsvector index and a trigram index on PostgreSQL); they are kept
-out of the models so the migrations-versus-models check stays exact.
+out of the models so the migrations-versus-models check stays exact. The
+statistics' covering indexes on the register's tables are declared here too
+(migration 0007).
 """
 
 from __future__ import annotations
@@ -43,3 +45,11 @@ class SearchFacet(Base):
     facet: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(40), primary_key=True)
     doc_n: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+# Covering indexes for the statistics (`svidok.reports.stats`): every table is a GROUP BY over
+# act ⋈ incident (⋈ involvement); with these the scans read only index pages, never the rows.
+_ACT, _INCIDENT, _INVOLVEMENT = (Base.metadata.tables[t] for t in ("act", "incident", "involvement"))
+Index("ix_act_stats", _ACT.c.incident_id, _ACT.c.violation, _ACT.c.victim_id, _ACT.c.id)
+Index("ix_incident_stats", _INCIDENT.c.id, _INCIDENT.c.start_at, _INCIDENT.c.place_id, _INCIDENT.c.status)
+Index("ix_involvement_stats", _INVOLVEMENT.c.act_id, _INVOLVEMENT.c.person_id, _INVOLVEMENT.c.unit_id)
