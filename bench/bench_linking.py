@@ -379,7 +379,7 @@ def phases(data_dir: Path) -> None:
         )
         wall, cpu = now_wall, now_cpu
 
-    store = Store.open(Settings(data_dir=data_dir))
+    store = Store.open(Settings(data_dir=data_dir), create=True)  # upgrades an older demo's schema
     with store.read() as conn:
         records = load_records(conn, linker_persons=False)
     store.close()
@@ -420,6 +420,7 @@ def phases(data_dir: Path) -> None:
         f"{total_wall:.0f} s wall, {total_cpu:.0f} s CPU; load {load}"
     )
     command = f".venv/bin/python bench/bench_linking.py --phases {data_dir}"
+    _write_phases(rows, q, len(chosen), total_wall, total_cpu, load, command)
     n = f"{len(chosen):,} named mentions"
     record(
         "linking",
@@ -442,6 +443,38 @@ def phases(data_dir: Path) -> None:
         note=f"wall {total_wall:.0f} s at load {load}",
     )
     record("linking", f"person linking peak RSS at {n}", rows[-1][3], "MiB", command=command)
+
+
+PHASES_HEADING = "## Person-linking phases on an existing demo register"
+
+
+def _write_phases(
+    rows: list[tuple[str, float, float, int]],
+    q: Quality,
+    mentions: int,
+    total_wall: float,
+    total_cpu: float,
+    load: str,
+    command: str,
+) -> None:
+    """Replace (or add) the phases section of bench/results/linking.md."""
+    out = Path(__file__).resolve().parent / "results" / "linking.md"
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    text = text.split(PHASES_HEADING)[0].rstrip() + "\n\n" if text else ""
+    table = "\n".join(f"| {name} | {w:.1f} | {c:.1f} | {rss:,} |" for name, w, c, rss in rows)
+    text += f"""{PHASES_HEADING}
+
+Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average after the run {load}
+(2 cores shared: wall time is inflated by the other jobs, CPU time is this process's own).
+
+| phase | wall s | CPU s | peak RSS MiB |
+|---|---|---|---|
+{table}
+| **total** | **{total_wall:.0f}** | **{total_cpu:.0f}** | |
+
+{mentions:,} named mentions: P {q.precision:.3f}, R {q.recall:.3f}, **F1 {q.f1:.3f}**, B³ F1 {q.bcubed_f1:.3f}.
+"""
+    out.write_text(text, encoding="utf-8")
 
 
 def _fmt(q: Quality) -> str:
@@ -583,7 +616,10 @@ def main() -> None:
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    kept = ""
+    if args.out.exists() and PHASES_HEADING in (old := args.out.read_text(encoding="utf-8")):
+        kept = PHASES_HEADING + old.split(PHASES_HEADING, 1)[1]  # from a --phases run
+    args.out.write_text("\n".join(lines) + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 if __name__ == "__main__":
