@@ -24,7 +24,8 @@ spool file, `svidok audit verify` and `svidok evidence verify` pass, and
 `PRAGMA integrity_check`/`foreign_key_check` (SQLCipher) or amcheck (PostgreSQL)
 are clean. "Records lost" counts every problem found; the goal is 0.
 
-Writes `bench/results/crash.md` and the figures of bench `crash`.
+Writes `bench/results/crash.md` (`crash-soak.md` with `--soak`) and the figures of
+bench `crash` (their names say `warm` and `soak` when those options are given).
 """
 
 from __future__ import annotations
@@ -119,9 +120,10 @@ def main() -> None:
         )
         print(lines[-1], flush=True)
         note = f"{mode}; seed {seed}; load average {load_after}"
+        tag = "".join(t for t, on in ((", warm", args.warm), (", soak", args.soak)) if on)
         record(
             "crash",
-            f"{backend}: recovery p50 (SIGKILL to serving)",
+            f"{backend}: recovery p50 (SIGKILL to serving{tag})",
             round(p50, 2),
             "s",
             command=command,
@@ -129,7 +131,7 @@ def main() -> None:
         )
         record(
             "crash",
-            f"{backend}: recovery p95 (SIGKILL to serving)",
+            f"{backend}: recovery p95 (SIGKILL to serving{tag})",
             round(p95, 2),
             "s",
             command=command,
@@ -137,7 +139,7 @@ def main() -> None:
         )
         record(
             "crash",
-            f"{backend}: kills performed",
+            f"{backend}: kills performed{tag}",
             result.kills,
             "kills",
             goal=f">= {kills}",
@@ -147,7 +149,7 @@ def main() -> None:
         )
         record(
             "crash",
-            f"{backend}: submissions acknowledged",
+            f"{backend}: submissions acknowledged{tag}",
             result.acked,
             "submissions",
             command=command,
@@ -155,7 +157,7 @@ def main() -> None:
         )
         record(
             "crash",
-            f"{backend}: records lost",
+            f"{backend}: records lost{tag}",
             lost,
             "records",
             goal="0",
@@ -177,7 +179,7 @@ def main() -> None:
         *[f"- {p}" for p in problems_all[:50]],
         "",
     ]
-    out = HERE / "results" / "crash.md"
+    out = HERE / "results" / ("crash-soak.md" if args.soak else "crash.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {out}")
