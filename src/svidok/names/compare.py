@@ -68,10 +68,11 @@ def _typo_sim(a: str, b: str) -> float:
 
 
 def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
-    if a.classes & b.classes or a.coarse_set & b.coarse_set:
+    # isdisjoint: a yes/no without building the intersection, on the hottest path
+    if not a.classes.isdisjoint(b.classes) or not a.coarse_set.isdisjoint(b.coarse_set):
         return 1.0, "same"
     best = 0.0
-    if a.ends & b.ends:
+    if not a.ends.isdisjoint(b.ends):
         for ca in a.coarses:
             for cb in b.coarses:
                 if len(ca) >= TYPO_MIN_FULL and len(cb) >= TYPO_MIN_FULL:
@@ -115,14 +116,14 @@ def _surnames(sa: tuple[PartKey, ...], sb: tuple[PartKey, ...]) -> tuple[float, 
 
 def _given_pair(a: PartKey, b: PartKey) -> tuple[float, str]:
     if a.initial or b.initial:
-        if a.initials & b.initials:
+        if not a.initials.isdisjoint(b.initials):
             return (0.8, "initials agree") if a.initial and b.initial else (0.8, "initial fits")
         return 0.0, "initial differs"
-    if a.classes & b.classes:
+    if not a.classes.isdisjoint(b.classes):
         return (0.9, "same name, with a typo") if a.fuzzy or b.fuzzy else (1.0, "same name")
-    if a.classes & b.dims or a.dims & b.classes:
+    if not a.classes.isdisjoint(b.dims) or not a.dims.isdisjoint(b.classes):
         return 0.93, "diminutive"
-    if a.dims & b.dims:
+    if not a.dims.isdisjoint(b.dims):
         return 0.9, "same diminutive"
     if (a.classes or a.dims) and (b.classes or b.dims) and not (a.fuzzy or b.fuzzy):
         return 0.0, "different names"
@@ -137,6 +138,8 @@ def _given_pair(a: PartKey, b: PartKey) -> tuple[float, str]:
 
 
 def _given(ga: tuple[PartKey, ...], gb: tuple[PartKey, ...]) -> tuple[float, str]:
+    if len(ga) == 1 and len(gb) == 1:
+        return _given_pair(ga[0], gb[0])
     best = (-1.0, "")
     for a in ga:
         for b in gb:
@@ -146,8 +149,8 @@ def _given(ga: tuple[PartKey, ...], gb: tuple[PartKey, ...]) -> tuple[float, str
 
 def _patronymic(a: PartKey, b: PartKey) -> tuple[float, str]:
     if a.initial or b.initial:
-        return (0.85, "initial fits") if a.initials & b.initials else (0.0, "initial differs")
-    if a.classes & b.classes:
+        return (0.85, "initial fits") if not a.initials.isdisjoint(b.initials) else (0.0, "initial differs")
+    if not a.classes.isdisjoint(b.classes):
         return 1.0, "same father's name"
     known_a = any(not c.startswith("~") for c in a.classes)
     known_b = any(not c.startswith("~") for c in b.classes)
