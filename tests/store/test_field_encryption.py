@@ -165,10 +165,11 @@ def test_blocking_keys_are_blind_but_exact_look_ups_still_find_them(pg: Protecti
                 {"key": "kanarejka|zmitser", "record_id": "pe_1"},
                 {"key": "kanarejka", "record_id": "pe_1"},
                 {"key": "other", "record_id": "pe_9"},
+                {"key": "Other", "record_id": "pe_9"},  # keys are exact: case makes another key
             ],
         )
     stored = {str(r[0]) for r in _raw(pg, "SELECT key FROM name_key")}
-    assert len(stored) == 3 and not any("kanarejka" in s or "other" in s for s in stored)
+    assert len(stored) == 4 and not any("kanarejka" in s or "other" in s.lower() for s in stored)
     assert all(len(s) == 16 for s in stored)  # 64 bits in hex
     with pg.store.read() as conn:
         found = conn.execute(select(index.c.record_id).where(index.c.key.in_(["kanarejka", "nobody"]))).all()

@@ -120,8 +120,11 @@ class BlindIndex:
         key = derive("blind-index", f"blind-index {compartment} {table}.{column}")
         return cls(key, blind_index_bits(expected_rows))
 
-    def value(self, text: str) -> str:
-        digest = hashlib.blake2b(normalise(text).encode(), key=self._key, digest_size=32).digest()
+    def value(self, text: str, *, exact: bool = False) -> str:
+        """The index value of `text`; `exact` hashes it as given (for keys that are
+        already normal forms, where two keys differing only in case must stay two)."""
+        data = (text if exact else normalise(text)).encode()
+        digest = hashlib.blake2b(data, key=self._key, digest_size=32).digest()
         number = int.from_bytes(digest, "big") >> (256 - self.bits)
         return f"{number:0{(self.bits + 3) // 4}x}"
 
@@ -217,12 +220,13 @@ class FieldCipher:
             return ERASED
 
     def blind(self, table: str, column: str, value: str, bits: int = NAME_KEY_BITS) -> str:
-        """The keyed blind index of `value` in `table.column` (same value, same output)."""
+        """The keyed blind index of `value` in `table.column`: equal values (exactly, as
+        given) give equal outputs, so `=`, `IN` and primary keys behave as on the plaintext."""
         index = self._indexes.get((table, column))
         if index is None:
             key = self._derive("blind-index", f"blind-index register {table}.{column}")
             index = self._indexes[(table, column)] = BlindIndex(key, bits)
-        return index.value(value)
+        return index.value(value, exact=True)
 
 
 class _KeyringLike(Protocol):
