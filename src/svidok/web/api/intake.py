@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from svidok.services import intake_queue
@@ -28,6 +28,12 @@ class QueueItem(BaseModel):
     status: str
     assigned_to: str | None
     received_at: datetime
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # stored times are naive UTC; the schema's date-time (RFC 3339) needs the offset
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Languages(BaseModel):
