@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.hostile.bounds import MEASURED, MIB
+from tests.web.conftest import client, people, protection, web_settings  # noqa: F401 - the web tests' fixtures
 
 settings.register_profile(
     "hostile-ci",
