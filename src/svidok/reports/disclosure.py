@@ -62,7 +62,9 @@ class Table:
             "name": self.name,
             "total": self.total if self.total_shown else None,
             # Withheld or not, never why: "primary" would tell a reader the count is under the threshold.
-            "cells": [{"key": c.key, "count": c.shown, "suppressed": c.reason is not None} for c in self.cells],
+            "cells": [
+                {"key": c.key, "count": c.shown, "suppressed": c.reason is not None} for c in self.cells
+            ],
         }
 
 
