@@ -69,7 +69,10 @@ class FileBlobStore:
 
     def put(self, digest: str, encrypted: Path) -> bool:
         target = self.path(digest)
+        made = [d for d in (target.parent.parent, target.parent) if not d.is_dir()]
         target.parent.mkdir(parents=True, exist_ok=True)
+        for new_dir in made:  # a new `ab/` or `ab/cd/` must survive a power cut too
+            _fsync_dir(new_dir.parent)
         os.chmod(encrypted, 0o444)
         try:
             os.link(encrypted, target)  # fails if the name exists: never an overwrite
