@@ -341,3 +341,27 @@ def test_evidence_add_of_a_large_file_streams(
         service.add(path, "cli:tester")
     (row,) = _evidence(protection)
     assert row["size_bytes"] == path.stat().st_size
+
+
+@pytest.mark.parametrize(
+    "raw_name",
+    [
+        b"\xff\xfe.jpg",
+        "photo\u202egpj.exe".encode(),
+        b"a\x01\x1b[31m.jpg",
+        "я".encode() * 120 + b".jpg",
+        b"CON",
+    ],
+)
+def test_evidence_add_keeps_a_safe_name_whatever_the_file_system_gave(
+    service: EvidenceService, protection: Protection, tmp_path: Path, raw_name: bytes
+) -> None:
+    """`svidok evidence add` of a file named with bytes that are not UTF-8 crashed after the blob
+    was stored (UnicodeEncodeError on insert); bidi overrides and escapes were kept."""
+    import os
+
+    path = Path(os.fsdecode(tmp_path)) / os.fsdecode(raw_name)
+    path.write_bytes(files.jpeg())
+    service.add(path, "cli:tester")
+    (row,) = _evidence(protection)
+    _assert_safe(str(row["original_name"]))

@@ -31,6 +31,7 @@ from svidok.domain.values import new_id, to_utc
 from svidok.errors import InputError, NotFound
 from svidok.evidence import custody
 from svidok.evidence.blobs import BlobStore, FileBlobStore
+from svidok.evidence.filenames import safe_name
 from svidok.evidence.metadata import Claim, exif_claims
 from svidok.evidence.stream import DEFAULT_CHUNK, Digests, SyncedWriter, decrypt_stream, encrypt_stream
 from svidok.services.context import Actor, ServiceContext
@@ -189,7 +190,7 @@ class EvidenceService:
         return Prepared(
             digests=digests,
             media_type=media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-            original_name=path.name[:300],
+            original_name=safe_name(path.name),
             received=received,
             claims=claims,
             capture_start=capture_start,

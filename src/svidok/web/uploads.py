@@ -8,17 +8,18 @@ handed to the evidence service (which encrypts and hashes them) and removed.
 
 from __future__ import annotations
 
-import re
 import secrets
 import shutil
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from svidok.evidence.filenames import MAX_NAME_BYTES, MAX_NAME_CHARS, safe_name
 from svidok.services.intake import Upload
+
+__all__ = ["MAX_NAME_BYTES", "MAX_NAME_CHARS", "Refusal", "Spool", "safe_name", "sniff", "take"]
 
 _SIGNATURES: list[tuple[int, bytes, str]] = [
     (0, b"\xff\xd8\xff", "image/jpeg"),
@@ -60,43 +61,6 @@ def sniff(head: bytes) -> str | None:
     if "\x00" in text:
         return None
     return "text/plain"
-
-
-MAX_NAME_CHARS = 120
-MAX_NAME_BYTES = 200
-"""Below every file system's 255-byte limit: 120 Cyrillic or emoji characters are 240 to 480 bytes."""
-_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?", re.I)
-_UNSAFE = re.compile(r'[/\\:*?"<>|]')
-
-
-def safe_name(name: str) -> str:
-    """A file name safe to store and to show: no directories, no control, format (bidi override,
-    zero-width) or unassigned characters, no characters Windows refuses, not a Windows device
-    name, at most 120 characters and 200 UTF-8 bytes (the extension kept)."""
-    text = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    kept = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category in ("Cf", "Cs", "Co", "Cn"):
-            continue  # invisible or not a character: "gpj.exe" shown as "exe.jpg" by U+202E
-        kept.append("_" if category in ("Cc", "Zl", "Zp") or _UNSAFE.match(char) else char)
-    base = re.sub(r"_{2,}", "_", "".join(kept)).strip(". ")
-    if _WINDOWS_RESERVED.fullmatch(base):
-        base = "_" + base
-    return _shorten(base) or "file"
-
-
-def _shorten(name: str) -> str:
-    stem, dot, extension = name.rpartition(".")
-    if not dot or not stem or len(extension) > 16:
-        stem, dot, extension = name, "", ""
-    tail = dot + extension
-    room_chars = MAX_NAME_CHARS - len(tail)
-    room_bytes = MAX_NAME_BYTES - len(tail.encode())
-    stem = stem[:room_chars]
-    while len(stem.encode()) > room_bytes:
-        stem = stem[: -max(1, (len(stem.encode()) - room_bytes) // 4)]
-    return (stem.rstrip(". ") + tail) if stem.strip(". ") else tail.lstrip(".")
 
 
 @dataclass(frozen=True)
