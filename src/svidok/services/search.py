@@ -265,7 +265,8 @@ def _sqlite_search(
     a word in tens of thousands of documents costs no more than a rare one; the
     result then says `total_is_exact=False` ("more than CANDIDATES").
     """
-    expr = _fts_expression(p, _token_filters(conn, f), prefix)
+    groups = _token_filters(conn, f)
+    expr = _fts_expression(p, groups, prefix)
     if expr is None:
         return None
     match = text("search_fts MATCH :fts").bindparams(fts=expr)
@@ -279,13 +280,17 @@ def _sqlite_search(
         return None
     exact = len(ns) <= CANDIDATES
     ns = ns[:CANDIDATES]
+    # Ranked with the words alone: filter tokens weigh nothing in BM25, but each phrase costs a
+    # pass over its whole doclist (a kind token holds a million documents), so the candidates'
+    # rowid range is ranked by the words and the non-candidates in it are dropped here.
     rank: ColumnElement[float] = literal_column(f"bm25(search_fts, {', '.join(map(str, WEIGHTS))})")
+    words = text("search_fts MATCH :words").bindparams(words=to_fts5(p, prefix=prefix))
     ranked = (
         select(FTS.c.rowid, rank.label("rank"))
-        .where(match, FTS.c.rowid.between(min(ns), max(ns)))
+        .where(words, FTS.c.rowid.between(min(ns), max(ns)))
         .order_by(rank, FTS.c.rowid)
     )
-    if sql:  # the range may hold matches the actor may not see
+    if sql or groups:  # the range may hold matches that are not candidates
         wanted = set(ns)
         order = [(n, r) for n, r in conn.execute(ranked) if n in wanted][offset : offset + limit]
     else:
