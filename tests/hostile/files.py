@@ -6,6 +6,7 @@ import io
 import struct
 import zipfile
 from functools import cache
+from typing import Any
 
 from PIL import Image, TiffImagePlugin
 
@@ -55,7 +56,7 @@ def jpeg(exif: Image.Exif | None = None, size: tuple[int, int] = (8, 8)) -> byte
     return out.getvalue()
 
 
-def exif_with(**tags: object) -> Image.Exif:
+def exif_with(**tags: Any) -> Image.Exif:
     """EXIF with Make/Model, DateTimeOriginal/OffsetTimeOriginal and GPS as given."""
     exif = Image.Exif()
     if "make" in tags:
@@ -68,7 +69,7 @@ def exif_with(**tags: object) -> Image.Exif:
     if "offset" in tags:
         sub[0x9011] = tags["offset"]
     if "gps" in tags:
-        lat, lon = tags["gps"]  # type: ignore[misc]
+        lat, lon = tags["gps"]
         gps = exif.get_ifd(0x8825)
         gps[1], gps[2], gps[3], gps[4] = "N", lat, "E", lon
     return exif

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from svidok.evidence.blobs import FileBlobStore
-from svidok.evidence.metadata import exif_claims
+from svidok.evidence.metadata import Claim, exif_claims
 from svidok.evidence.stream import decrypt_stream
 from svidok.services.evidence import EvidenceService
 from svidok.services.keys import Protection
@@ -54,12 +55,13 @@ def _evidence(p: Protection) -> list[dict[str, object]]:
         return [dict(r) for r in conn.execute(text("SELECT * FROM evidence ORDER BY received_at")).mappings()]
 
 
-def _submit(c: TestClient, *uploads: tuple[str, bytes, str]) -> object:
-    return c.post(
+def _submit(c: TestClient, *uploads: tuple[str, bytes, str]) -> httpx.Response:
+    response: httpx.Response = c.post(
         "/submit",
         data={"lang": "en", "what_happened": "files attached"},
         files=[("files", upload) for upload in uploads],
     )
+    return response
 
 
 def _assert_safe(name: str) -> None:
@@ -246,11 +248,11 @@ def _hostile_exif() -> Iterator[tuple[str, bytes]]:
     yield "truncated", files.sane_exif_jpeg()[:300]
 
 
-def _check_claims(claims: list[object]) -> None:
+def _check_claims(claims: list[Claim]) -> None:
     from datetime import UTC, datetime
 
     for claim in claims:
-        field, value = claim.field, claim.value  # type: ignore[attr-defined]
+        field, value = claim.field, claim.value
         assert "\x00" not in value and all(unicodedata.category(c)[0] != "C" for c in value), repr(value)
         if field == "captured_at":
             datetime.fromisoformat(value).astimezone(UTC)

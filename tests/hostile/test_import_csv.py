@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from svidok.errors import ImportFailed, InputError, SvidokError
+from svidok.errors import ImportFailed, InputError, RecordProblem, SvidokError
 from svidok.services import register
 from svidok.store.register import Store
 from tests.factories import RECORDS, write_jsonl
@@ -114,13 +114,10 @@ def _starts(rows: list[tuple[bytes, int]]) -> list[int]:
     return starts
 
 
-def _check_messages(problems: list[RecordProblem_t], path: Path) -> None:  # type: ignore[name-defined]
+def _check_messages(problems: list[RecordProblem], path: Path) -> None:
     for problem in problems:
         assert problem.file == str(path)
         assert CANARY not in str(problem) and len(str(problem)) < 600, str(problem)[:300]
-
-
-RecordProblem_t = object
 
 
 @HOSTILE

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from svidok.errors import ImportFailed, InputError, SvidokError
+from svidok.errors import ImportFailed, InputError, RecordProblem, SvidokError
 from svidok.services import register
 from svidok.services.transfer import MAX_LINE_BYTES
 from svidok.store.register import Store
@@ -135,7 +135,7 @@ def _blank(line: bytes) -> bool:
         return False
 
 
-def _check_messages(problems: list[Any], path: Path, lines: int) -> None:
+def _check_messages(problems: list[RecordProblem], path: Path, lines: int) -> None:
     for problem in problems:
         assert problem.file == str(path) and 1 <= problem.line <= lines
         message = str(problem)
