@@ -445,6 +445,123 @@ def phases(data_dir: Path) -> None:
     record("linking", f"person linking peak RSS at {n}", rows[-1][3], "MiB", command=command)
 
 
+def ceiling(data_dir: Path) -> None:
+    """How many named mentions fit two or more of the demo's identities on what the records say.
+
+    For each named mention: the identities (among those the register mentions) whose
+    Russian or Belarusian full name the name engine accepts (score >= its threshold),
+    with the same sex, a birth year within one year and the same side (officer or
+    civilian) where the mention gives them; narrowed to those of them named in full
+    (given name, patronymic, surname) by another mention of the same incident, if any.
+    A mention with two or more such identities cannot be attributed from the records.
+    Two oracle policies, perfect on all other mentions, bound what a linker can do.
+    """
+    from svidok.linking.persons import _NameCache, _specific
+    from svidok.names import THRESHOLD, name_keys
+    from svidok.names.compare import fast_score
+
+    store = Store.open(Settings(data_dir=data_dir), create=True)
+    with store.read() as conn:
+        records = load_records(conn, linker_persons=False)
+    store.close()
+    truth = {r["mention_id"]: r["true_identity"] for r in _truth(data_dir, "mentions")}
+    identities = {r["true_identity"]: r for r in _truth(data_dir, "identities")}
+    chosen = [i for i in range(len(records)) if not records.is_person[i] and records.ids[i] in truth]
+    true_of = {i: truth[records.ids[i]] for i in chosen}
+    mentioned: dict[str, int] = {}
+    for t in true_of.values():
+        mentioned[t] = mentioned.get(t, 0) + 1
+    index: dict[str, set[str]] = {}
+    keys_of_identity = {}
+    for t in mentioned:
+        row = identities[t]
+        keys = [name_keys(row["name_ru"]), name_keys(row["name_be"])]
+        keys_of_identity[t] = keys
+        for k in keys:
+            for parse in k.parses:
+                for part in parse.surname:
+                    for c in part.classes:
+                        index.setdefault("s" + c, set()).add(t)
+                for part in parse.given:
+                    for c in part.classes | part.dims:
+                        index.setdefault("g" + c, set()).add(t)
+    cache = _NameCache()
+    sexes = {"male": 0, "female": 1}
+    fits: dict[int, set[str]] = {}
+    for i in chosen:
+        mk = cache.key(records.names[i][0])
+        lookup = set()
+        for parse in mk.parses:
+            lookup |= {"s" + c for part in parse.surname for c in part.classes}
+            if not parse.surname:
+                lookup |= {"g" + c for part in parse.given for c in part.classes | part.dims}
+        found = {true_of[i]}
+        for t in set().union(*(index.get(k, set()) for k in lookup)) if lookup else ():
+            row = identities[t]
+            if max(fast_score(mk, k) for k in keys_of_identity[t]) < THRESHOLD:
+                continue
+            if records.sex[i] >= 0 and sexes.get(row["sex"], records.sex[i]) != records.sex[i]:
+                continue
+            year = records.birth_year[i]
+            if year > 0 and row["birth_date"] and abs(int(row["birth_date"][:4]) - year) > 1:
+                continue
+            if records.side[i] >= 0 and (row["kind"] == "officer") != (records.side[i] == 1):
+                continue
+            found.add(t)
+        fits[i] = found
+    full_in: dict[str, list[int]] = {}
+    for i in chosen:
+        incident = records.incident[i]
+        if incident and _specific(records, i, cache):
+            full_in.setdefault(incident, []).append(i)
+    for i in chosen:
+        incident = records.incident[i]
+        if len(fits[i]) > 1 and incident:
+            here = {
+                true_of[j]
+                for j in full_in.get(incident, [])
+                if j != i
+                and true_of[j] in fits[i]
+                and cache.score(records.names[i], records.names[j]) >= THRESHOLD
+            }
+            if here:
+                fits[i] = here
+    ambiguous = [i for i in chosen if len(fits[i]) > 1]
+    truth_list = [true_of[i] for i in chosen]
+    alone = cluster_quality([true_of[i] if len(fits[i]) == 1 else f"alone {i}" for i in chosen], truth_list)
+    guess = cluster_quality(
+        [
+            true_of[i] if len(fits[i]) == 1 else max(sorted(fits[i]), key=lambda t: mentioned[t])
+            for i in chosen
+        ],
+        truth_list,
+    )
+    share = len(ambiguous) / len(chosen)
+    print(f"{len(ambiguous):,} of {len(chosen):,} named mentions ({share:.1%}) fit two or more identities")
+    for label, q in (("left alone", alone), ("most-mentioned guess", guess)):
+        print(
+            f"oracle, ambiguous {label}: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f} B3 {q.bcubed_f1:.3f}"
+        )
+    command = f".venv/bin/python bench/bench_linking.py --ceiling {data_dir}"
+    n = f"{len(chosen):,} named mentions"
+    record(
+        "linking",
+        f"share of mentions fitting 2+ identities, {n}",
+        round(share, 4),
+        "",
+        command=command,
+        note=f"{len(ambiguous)} mentions",
+    )
+    record(
+        "linking",
+        f"oracle F1 ceiling estimate, {n}",
+        round(max(alone.f1, guess.f1), 4),
+        "",
+        command=command,
+        note=f"left alone {alone.f1:.3f}, most-mentioned guess {guess.f1:.3f}",
+    )
+
+
 PHASES_HEADING = "## Person-linking phases on an existing demo register"
 
 
@@ -487,9 +604,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/linking.md"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--phases", type=Path, help="time the person linker's phases on this demo register")
+    parser.add_argument(
+        "--ceiling", type=Path, help="mentions of this demo register no record information resolves"
+    )
     args = parser.parse_args()
     if args.phases:
         phases(args.phases)
+        return
+    if args.ceiling:
+        ceiling(args.ceiling)
         return
     if args.one:
         result = run_size(args.one)
