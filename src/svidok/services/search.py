@@ -176,8 +176,10 @@ def _trigram(conn: Connection, raw: str) -> tuple[Select[Any], Any, str] | None:
 
 def _date_tokens(conn: Connection, first: date | None, last: date | None) -> list[str]:
     """Year, month and day tokens that together cover exactly [first, last] (open ends: the data's)."""
-    low, high = conn.execute(select(func.min(DOC.c.day), func.max(DOC.c.day))).one()
-    if low is None:
+    # Two statements: SQLite answers a lone min() or max() from the index, both together by a scan.
+    low = conn.execute(select(func.min(DOC.c.day))).scalar()
+    high = conn.execute(select(func.max(DOC.c.day))).scalar()
+    if low is None or high is None:
         return []
     start = max(first, low.date()) if first else low.date()
     end = min(last, high.date()) if last else high.date()
