@@ -220,27 +220,36 @@ def suspect_candidates(
     units = con.execute("SELECT act, unit, dep, place_name, s, e, dist_m FROM deployed").fetchall()
     members = con.execute(
         """
+        -- The incident's perpetrator mentions are grouped by badge and by rank + unit first and
+        -- joined on equality: joining every roster member to every mention of the incident and
+        -- filtering afterwards took gigabytes (killed a 100,000-testimony run).
         WITH roster_size AS (
           SELECT anc.ancestor AS unit, count(*) AS n FROM anc JOIN members m ON m.unit = anc.unit GROUP BY 1
+        ), by_badge AS (
+          SELECT incident, badge, list(DISTINCT mention) AS ms FROM mentions
+          WHERE badge IS NOT NULL GROUP BY incident, badge
+        ), by_rank AS (
+          SELECT incident, rank, unit, list(DISTINCT mention) AS ms FROM mentions
+          WHERE rank IS NOT NULL AND unit IS NOT NULL GROUP BY incident, rank, unit
         ), on_duty AS (
+          -- one row per (deployment of the act, membership): anc holds each (unit, ancestor) once
           SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
-                 list(DISTINCT x.mention) FILTER (WHERE x.badge = m.badge) AS badge_mentions,
-                 list(DISTINCT x.mention) FILTER (WHERE x.rank = m.rank AND x.unit = m.unit) AS rank_mentions,
-                 any_value(r.n) AS roster
+                 b.ms AS badge_mentions, k.ms AS rank_mentions, r.n AS roster
           FROM deployed d
           JOIN roster_size r ON r.unit = d.unit
           JOIN anc ON anc.ancestor = d.unit
           JOIN members m ON m.unit = anc.unit
-          LEFT JOIN mentions x ON x.incident = d.incident
+          LEFT JOIN by_badge b ON b.incident = d.incident AND b.badge = m.badge
+          LEFT JOIN by_rank k ON k.incident = d.incident AND k.rank = m.rank AND k.unit = m.unit
           WHERE (m.start_date IS NULL OR m.start_date <= strftime(d.act_s, '%Y-%m-%d'))
             AND (m.end_date IS NULL
                  OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
-          GROUP BY d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit
         )
         SELECT act, person, mb, unit, rank, badge, dep, deployed_unit, badge_mentions, rank_mentions
         FROM on_duty
         -- a whole roster is a lead only when it is small; a large one needs a badge or rank to point
         WHERE roster <= ? OR len(badge_mentions) > 0 OR len(rank_mentions) > 0
+        ORDER BY act, person, dep, mb  -- explanations list their evidence in a stable order
         """,
         [settings.max_roster],
     ).fetchall()
