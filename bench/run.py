@@ -17,6 +17,7 @@ write-ups in `bench/results/`; RESULTS.md gets the table at the top and those re
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from figures import RESULTS, load_all
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
+LAST_RUN = OUT / "run.json"  # the outcomes of the last run, for --rewrite
 # Placeholders in the argument lists, filled in per run.
 REPORT = "{report}"  # this run's Markdown report: bench/out/<name>.md
 SCRATCH = "{scratch}"  # a fresh temporary directory, removed afterwards
@@ -48,7 +50,7 @@ class Bench:
     quick: list[str]
     full: list[str]
     # Minutes after which the run is stopped and reported as failed.
-    limit_quick: int = 10
+    limit_quick: int = 15
     limit_full: int = 120
     # Commands to run first when a file the benchmark reads is missing (not committed).
     prepare: dict[str, list[str]] = field(default_factory=dict)
@@ -70,6 +72,8 @@ BENCHES: dict[str, Bench] = {
         ["run"],
         prepare={"data/names_pairs.jsonl": ["make-pairs"], "data/names_dev.jsonl": ["make-dev"]},
         writes="results/names.md",
+        # Three interleaved rounds over a 69 MB file: 10 minutes was too short at load 15.
+        limit_quick=25,
     ),
     "linking": Bench(
         "bench_linking.py",
@@ -162,7 +166,9 @@ def machine() -> list[tuple[str, str]]:
 def plan(name: str, full: bool, scratch: str = "<temporary directory>") -> tuple[Bench, list[str]]:
     bench = BENCHES[name]
     report = f"bench/out/{name}.md"
-    args = [a.replace(REPORT, report).replace(SCRATCH, scratch) for a in (bench.full if full else bench.quick)]
+    args = [
+        a.replace(REPORT, report).replace(SCRATCH, scratch) for a in (bench.full if full else bench.quick)
+    ]
     return bench, [sys.executable, f"bench/{bench.script}", *args]
 
 
@@ -189,7 +195,9 @@ def run_one(name: str, full: bool) -> Outcome:
         with log.open("w", encoding="utf-8") as out:
             for needed, prep in bench.prepare.items():
                 if not (HERE / needed).exists():
-                    print(f"   preparing: {shown([sys.executable, f'bench/{bench.script}', *prep])}", flush=True)
+                    print(
+                        f"   preparing: {shown([sys.executable, f'bench/{bench.script}', *prep])}", flush=True
+                    )
                     code = stream([sys.executable, f"bench/{bench.script}", *prep], out, limit)
                     if code != 0:
                         outcome.status, outcome.exit_code = "failed", code
@@ -272,7 +280,9 @@ def table(outcomes: list[Outcome]) -> list[str]:
         o = status.get(name)
         if o is not None and o.status == "failed":
             why = "timed out" if o.exit_code == 124 else f"exit code {o.exit_code}"
-            lines.append(f"| {name} | run | **failed** | {why} | – | **no** | now, log: bench/out/{name}.log |")
+            lines.append(
+                f"| {name} | run | **failed** | {why} | – | **no** | now, log: bench/out/{name}.log |"
+            )
         elif o is not None and o.status == "missing":
             lines.append(f"| {name} | run | missing | bench/{BENCHES[name].script} not found | – | – | – |")
         elif o is not None and o.status == "ok" and name not in recorded:
@@ -290,13 +300,12 @@ def table(outcomes: list[Outcome]) -> list[str]:
 
 def section(o: Outcome) -> list[str]:
     head = (
-        f"Ran `{o.command}` in {o.seconds:,.0f} s; load average {o.load_before} before, "
-        f"{o.load_after} after."
+        f"Ran `{o.command}` in {o.seconds:,.0f} s; load average {o.load_before} before, {o.load_after} after."
     )
-    if o.report is not None:
+    if o.report is not None and o.status == "ok":
         text = o.report.read_text(encoding="utf-8").strip()
-        # Demote the report's own headings by one level under this run's heading.
-        text = "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+        # Demote the report's own headings below this run's `##` heading.
+        text = "\n".join("##" + line if line.startswith("#") else line for line in text.splitlines())
         return [f"## {o.name}", "", head, "", text, ""]
     body = o.log.read_text(encoding="utf-8").strip() if o.log and o.log.exists() else ""
     if o.status == "failed":
@@ -308,13 +317,16 @@ def section(o: Outcome) -> list[str]:
     return [f"## {o.name}", "", head, "", "```", body, "```", ""]
 
 
-def write_results(outcomes: list[Outcome], full: bool, argv: list[str], started: datetime) -> str:
+def write_results(
+    outcomes: list[Outcome], full: bool, argv: list[str], started: datetime, at: str | None = None
+) -> str:
     command = shlex.join([".venv/bin/python", "bench/run.py", *argv])
     lines = [
         "# Benchmark results",
         "",
         f"Written by `{command}` ({'full' if full else 'quick'} sizes) on {started:%Y-%m-%d %H:%M} UTC "
-        f"at commit {commit()}.",
+        f"at commit {at or commit()}. {sum(o.status in ('ok', 'failed') for o in outcomes)} benchmarks ran, "
+        f"{sum(o.seconds for o in outcomes) / 60:.0f} minutes in all.",
         "",
         "| machine | |",
         "| --- | --- |",
@@ -340,11 +352,34 @@ def write_results(outcomes: list[Outcome], full: bool, argv: list[str], started:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--full", action="store_true", help="1,000,000-record sizes and the 10 GiB backup")
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), metavar="NAME", help=", ".join(BENCHES))
     parser.add_argument("--dry-run", action="store_true", help="print the commands and the current table")
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="only rewrite RESULTS.md from the last run (bench/out/run.json)",
+    )
     args = parser.parse_args()
+    if args.rewrite:
+        last = json.loads(LAST_RUN.read_text(encoding="utf-8"))
+        outcomes = [
+            Outcome(
+                **{
+                    **o,
+                    "report": Path(o["report"]) if o["report"] else None,
+                    "log": Path(o["log"]) if o["log"] else None,
+                }
+            )
+            for o in last["outcomes"]
+        ]
+        started = datetime.fromisoformat(last["started"])
+        text = write_results(outcomes, last["full"], last["argv"], started, last.get("commit"))
+        print(text.split("\n## ", 1)[0])
+        return 0
     names = args.only or list(BENCHES)
     started = datetime.now(UTC)
     if args.dry_run:
@@ -363,13 +398,29 @@ def main() -> int:
         print(f"\nfigures recorded so far ({RESULTS.relative_to(ROOT)}/*.json); RESULTS.md not rewritten:\n")
         print("\n".join(table(outcomes)))
         return 0
+    at = commit()
     outcomes = []
     for name in names:
         print(f"== {name} (load average {load_average()})", flush=True)
         outcome = run_one(name, args.full)
         print(f"== {name}: {outcome.status} in {outcome.seconds:,.0f} s", flush=True)
         outcomes.append(outcome)
-    text = write_results(outcomes, args.full, sys.argv[1:], started)
+    LAST_RUN.write_text(
+        json.dumps(
+            {
+                "full": args.full,
+                "argv": sys.argv[1:],
+                "started": started.isoformat(),
+                "commit": at,
+                "outcomes": [
+                    {**asdict(o), "report": str(o.report or ""), "log": str(o.log or "")} for o in outcomes
+                ],
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    text = write_results(outcomes, args.full, sys.argv[1:], started, at)
     print()
     print(text.split("\n## ", 1)[0])
     failed = [o.name for o in outcomes if o.status == "failed"]
