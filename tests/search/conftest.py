@@ -10,6 +10,7 @@ import pytest
 
 from svidok.reports import index
 from svidok.services import register
+from svidok.settings import Settings
 from svidok.store.register import Store
 from tests.factories import RECORDS, T0, write_jsonl
 
@@ -104,3 +105,13 @@ def indexed(store: Store, tmp_path: Path) -> Iterator[Store]:
     yield store
     with store.begin() as conn:  # keep the schema equal to the migrations for later tests
         index.drop_structures(conn)
+
+
+@pytest.fixture
+def indexed_sqlite(sqlite_settings: Settings, tmp_path: Path) -> Iterator[Store]:
+    """The same indexed register on SQLite only, for tests of FTS5's own structures."""
+    store = Store.open(sqlite_settings)
+    register.import_file(store, write_jsonl(tmp_path / "records.jsonl", [*RECORDS, *EXTRA]))
+    index.rebuild(store)
+    yield store
+    store.close()

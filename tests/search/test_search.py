@@ -124,11 +124,6 @@ def test_an_empty_query_is_refused(indexed: Store) -> None:
         search(indexed, "  ")
 
 
-def _sqlite_only(store: Store) -> None:
-    if store.dialect != "sqlite":
-        pytest.skip("FTS5 structures exist on SQLite only")
-
-
 def test_date_filters_match_the_documents_days_exactly(indexed: Store) -> None:
     from sqlalchemy import select
 
@@ -156,37 +151,34 @@ def test_date_filters_match_the_documents_days_exactly(indexed: Store) -> None:
             assert found == unfiltered & expected, (word, first, last)
 
 
-def test_the_fts_index_stays_consistent_through_refreshes(indexed: Store, tmp_path: Path) -> None:
-    _sqlite_only(indexed)
-    index.refresh(indexed, "act", ["ac_9"])
-    index.refresh(indexed, "source", ["so_ru", "so_far"])
-    with indexed.begin() as conn:  # raises when an FTS5 row differs from what the view gives
+def test_the_fts_index_stays_consistent_through_refreshes(indexed_sqlite: Store, tmp_path: Path) -> None:
+    index.refresh(indexed_sqlite, "act", ["ac_9"])
+    index.refresh(indexed_sqlite, "source", ["so_ru", "so_far"])
+    with indexed_sqlite.begin() as conn:  # raises when an FTS5 row differs from what the view gives
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
-    assert ids(indexed, "дубинками", SearchFilters(violations=["cruel_treatment"])) == ["so_far"]
+    assert ids(indexed_sqlite, "дубинками", SearchFilters(violations=["cruel_treatment"])) == ["so_far"]
 
 
-def test_an_index_from_before_the_facets_column_is_upgraded_in_place(indexed: Store) -> None:
-    _sqlite_only(indexed)
-    with indexed.begin() as conn:
+def test_an_index_from_before_the_facets_column_is_upgraded_in_place(indexed_sqlite: Store) -> None:
+    with indexed_sqlite.begin() as conn:
         index.drop_structures(conn)
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE search_fts USING fts5(terms, names, content='search_doc', "
             "content_rowid='n', tokenize='unicode61 remove_diacritics 0', detail='full')"
         )
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-    index._ensured.discard(indexed.engine)
-    assert ids(indexed, "дубинками", SearchFilters(statuses=["alleged"])) == ["so_ru"]
+    index._ensured.discard(indexed_sqlite.engine)
+    assert ids(indexed_sqlite, "дубинками", SearchFilters(statuses=["alleged"])) == ["so_ru"]
 
 
 def test_common_words_are_ranked_among_the_newest_matches_and_say_so(
-    indexed: Store, monkeypatch: pytest.MonkeyPatch
+    indexed_sqlite: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _sqlite_only(indexed)
     from svidok.services import search as search_module
 
-    everything = search(indexed, "дубинками")
+    everything = search(indexed_sqlite, "дубинками")
     assert everything.total == 2 and everything.total_is_exact
     monkeypatch.setattr(search_module, "CANDIDATES", 1)
-    capped = search(indexed, "дубинками")
+    capped = search(indexed_sqlite, "дубинками")
     assert capped.total == 1 and not capped.total_is_exact
     assert len(capped.hits) == 1 and sum(capped.facets["kind"].values()) == 1
