@@ -94,8 +94,8 @@ BENCHES: dict[str, Bench] = {
     ),
     "search": Bench(
         "bench_search.py",
-        ["--data-dir", SCRATCH, "--scale", "50000", "--out", REPORT],
-        ["--data-dir", SCRATCH, "--scale", "1000000", "--out", REPORT],
+        ["--data-dir", SCRATCH, "--scale", "50000", "--record", "--out", REPORT],
+        ["--data-dir", SCRATCH, "--scale", "1000000", "--record", "--out", REPORT],
     ),
     "backup": Bench(
         "bench_backup.py",
