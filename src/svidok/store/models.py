@@ -351,7 +351,8 @@ class Evidence(Base):
     source_id: Mapped[str | None] = _fk("source")
     media_type: Mapped[str] = mapped_column(String(100))
     original_name: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
-    size_bytes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))  # 64-bit either way
+    # 64-bit on both: SQLite's INTEGER already is, PostgreSQL needs BIGINT for files over 2 GiB
+    size_bytes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     capture_start: Mapped[datetime | None] = mapped_column(DateTime)
     capture_end: Mapped[datetime | None] = mapped_column(DateTime)
