@@ -19,9 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import statsmodels.api as sm
 
 from svidok.errors import InputError
+
+
+def _statsmodels() -> Any:
+    """statsmodels (with pandas) on first use: it costs 1-2 s of every `svidok serve` start otherwise."""
+    import statsmodels.api as sm
+
+    return sm
 
 __all__ = ["ASSUMPTIONS", "Estimate", "estimate", "patterns"]
 
@@ -84,6 +90,7 @@ def _fit(counts: np.ndarray, k: int, interactions: list[tuple[int, int]]) -> Mod
     x = _design(k, interactions)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        sm = _statsmodels()
         result = sm.GLM(counts, x, family=sm.families.Poisson()).fit()
     bic = float(-2 * result.llf + x.shape[1] * np.log(max(counts.sum(), 1)))
     return Model(interactions, float(result.aic), bic, float(np.exp(result.params[0])))
@@ -129,6 +136,7 @@ def estimate(
     x = _design(k, best.interactions)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        sm = _statsmodels()
         fitted = sm.GLM(y, x, family=sm.families.Poisson()).fit().fittedvalues
     rng = np.random.default_rng(seed)
     draws = []
