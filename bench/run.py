@@ -159,7 +159,7 @@ def machine() -> list[tuple[str, str]]:
         ("cores", str(os.cpu_count())),
         ("RAM", ram),
         ("OS", system),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
     ]
 
 
