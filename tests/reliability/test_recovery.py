@@ -52,19 +52,28 @@ def test_leftovers_of_an_interrupted_intake_are_removed_and_counted(
     upload.mkdir(parents=True)
     (upload / "0").mkdir()
     (upload / "0" / "witness-name.jpg").write_bytes(b"\xff\xd8\xff fictional")
-    for path in (blobs.path(orphan.digests.sha256), incoming, upload):
+    # A crash while a plaintext export was being sent.
+    download = protection.keyring.data_dir / ".downloads" / "tmpdownload1"
+    download.mkdir(parents=True)
+    (download / "register.jsonl").write_text('{"record": "person", "primary_name": "fictional"}\n')
+    for path in (blobs.path(orphan.digests.sha256), incoming, upload, download):
         _age(path, 3600)
 
     with caplog.at_level(logging.WARNING, logger="svidok.recovery"):
         report = recover(protection, blobs, grace=60)
 
     assert report.orphan_blobs_removed == 1
-    assert sorted(report.spool_removed) == [".incoming/blob-halfdone", ".uploads/0123456789abcdef"]
+    assert sorted(report.spool_removed) == [
+        ".downloads/tmpdownload1",
+        ".incoming/blob-halfdone",
+        ".uploads/0123456789abcdef",
+    ]
+    assert not download.exists()
     assert report.evidence_without_blob == []
     assert not blobs.path(orphan.digests.sha256).exists() and not incoming.exists() and not upload.exists()
     assert list(blobs.digests()) == [service_digest(protection, kept)]
     logged = caplog.text
-    assert "removed 1 blob(s)" in logged and "removed 2 unfinished spool file(s)" in logged
+    assert "removed 1 blob(s)" in logged and "removed 3 unfinished spool file(s)" in logged
     # Named by count and random spool names only: never a digest or an uploaded file's name.
     assert orphan.digests.sha256[:8] not in logged and "witness-name" not in logged
     assert service.verify("test")[1] == []

@@ -6,7 +6,9 @@ receipt is returned only after that commit. So a crash can leave, at worst:
 
 - blobs that no `evidence_blob` row names (the transaction never committed);
 - temporary files of unfinished encryptions (`blobs/.incoming/blob-*`);
-- spooled uploads of unfinished requests (`blobs/.uploads/<random>/`).
+- spooled uploads of unfinished requests (`blobs/.uploads/<random>/`);
+- downloads a crash interrupted (`.downloads/<random>/` in the data directory): exports and
+  evidence packages in plaintext, which must not outlive their request on a seized disk.
 
 None of them belongs to an acknowledged submission; they are removed here, and
 the log names them by count and by their random spool names only. A blob is
@@ -117,6 +119,27 @@ def _spool_entries(root: Path) -> Iterator[tuple[Path, str]]:
             yield path, f".uploads/{path.name}"
 
 
+def _download_entries(data_dir: Path) -> Iterator[tuple[Path, str]]:
+    downloads = data_dir / ".downloads"
+    if downloads.is_dir():
+        for path in sorted(downloads.iterdir()):
+            yield path, f".downloads/{path.name}"
+
+
+def _remove_leftovers(
+    entries: Iterator[tuple[Path, str]], report: RecoveryReport, now: float, grace: float
+) -> None:
+    for path, name in entries:
+        if _age(path, now) < grace:
+            report.spool_recent += 1
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        report.spool_removed.append(name)
+
+
 def recover(protection: Protection, blobs: BlobStore, *, grace: float = DEFAULT_GRACE) -> RecoveryReport:
     """Remove a crash's leftovers older than `grace` seconds; report what was found (and log it)."""
     report = RecoveryReport()
@@ -125,16 +148,9 @@ def recover(protection: Protection, blobs: BlobStore, *, grace: float = DEFAULT_
         known = {str(r[0]) for r in conn.execute(select(_BLOB.c.sha256))}
         named = {str(r[0]) for r in conn.execute(select(_EVIDENCE.c.sha256).distinct())}
         evidence = conn.execute(select(_EVIDENCE.c.id, _EVIDENCE.c.sha256)).all()
+    _remove_leftovers(_download_entries(protection.keyring.data_dir), report, now, grace)
     if isinstance(blobs, FileBlobStore):
-        for path, name in _spool_entries(blobs.root):
-            if _age(path, now) < grace:
-                report.spool_recent += 1
-                continue
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            report.spool_removed.append(name)
+        _remove_leftovers(_spool_entries(blobs.root), report, now, grace)
         stored: set[str] = set()
         for digest in blobs.digests():
             stored.add(digest)
