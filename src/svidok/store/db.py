@@ -17,12 +17,18 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 from svidok.crypto.fields import FieldCipher
 from svidok.errors import ConfigError, DatabaseUnavailable
 
 PG_CONNECT_TIMEOUT = 5
 """Seconds to wait for a PostgreSQL connection unless the URL says `connect_timeout`."""
+SQLCIPHER_POOL_SIZE = 8
+SQLCIPHER_POOL_OVERFLOW = 32
+"""Connections an encrypted register keeps open, and how many more it opens under load (the web
+server runs up to 40 worker threads)."""
+
 SQLITE_PRAGMAS = (
     # First, so the pragmas below wait too: after a crash the first connection replays the
     # WAL under an exclusive lock, and a second one would otherwise fail at once (a 503).
@@ -69,6 +75,14 @@ def make_engine(url: str, key: bytes | None = None, **kwargs: Any) -> Engine:
             # The password is rendered by the dialect as PRAGMA key="x'<hex>'" (raw key,
             # no KDF); SQLAlchemy hides URL passwords in logs and reprs.
             target = parsed.set(drivername="sqlite+pysqlcipher", password=f"x'{key.hex()}'")
+            # SQLAlchemy's pysqlcipher dialect defaults to SingletonThreadPool, which closes
+            # *in-use* connections of other threads once more than pool_size threads have
+            # connected (the web server's worker threads do): requests then failed with "Cannot
+            # operate on a closed database". A queue pool hands each checkout its own
+            # connection; opening one costs only the raw-key PRAGMA (no KDF).
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs.setdefault("pool_size", SQLCIPHER_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLCIPHER_POOL_OVERFLOW)
         engine = create_engine(target, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine

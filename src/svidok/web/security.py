@@ -89,20 +89,36 @@ class BodyLimit:
             await _plain(send, 413, "Content Too Large", scope)
             return
         seen = 0
+        answered = False  # our 413 went out; whatever the app sends after it is dropped
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # Answer here: body parsers (FastAPI's among them) turn any error raised while
+                    # reading into their own 400, which would hide that the body was too large.
+                    if not started and not answered:
+                        await _plain(send, 413, "Content Too Large", scope)
+                        answered = True
                     raise BodyTooLarge
             return message
 
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, guarded_send)
         except BodyTooLarge:
-            await _plain(send, 413, "Content Too Large", scope)
+            if not started and not answered:
+                await _plain(send, 413, "Content Too Large", scope)
 
 
 class SafeErrors:
