@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DatabaseError
 
 from svidok.store.db import make_engine
@@ -39,7 +39,10 @@ def test_canary_appears_in_no_file_of_the_data_dir(protection, settings) -> None
         )
     # Keep the WAL alive (connection open, no checkpoint) while scanning.
     with protection.store.read() as conn:
-        assert conn.execute(text("select primary_name from person")).scalar_one() == CANARY_NAME
+        assert conn.execute(select(person.c.primary_name)).scalar_one() == CANARY_NAME
+        # Inside the SQLCipher file the name is sealed once more, under the person's own key.
+        raw = conn.execute(text("select primary_name from person")).scalar_one()
+        assert raw.startswith("v1:subject:pe_canary:") and CANARY_NAME not in raw
         files = {p.name for p in settings.data_dir.iterdir()}
         assert "register.db-wal" in files
         hits = _scan(

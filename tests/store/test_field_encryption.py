@@ -84,7 +84,8 @@ def test_protected_columns_are_sealed_in_the_database_and_read_back_in_the_clear
             )
         )
     raw = _raw(pg, "SELECT primary_name, description, pseudonym FROM person")
-    assert raw[0][0].startswith("v1:field:") and raw[0][1].startswith("v1:field:")  # type: ignore[union-attr]
+    # A person's own fields are sealed under the person's subject key (crypto-shreddable).
+    assert raw[0][0].startswith("v1:subject:pe_1:") and raw[0][1].startswith("v1:subject:pe_1:")  # type: ignore[union-attr]
     assert raw[0][2] == "P-pe_1"  # not protected: stays plaintext
     dumped = repr(raw) + repr(_raw(pg, "SELECT missing_name, reporter_contact FROM missing_case"))
     assert NAME not in dumped and PHONE not in dumped and "Kanarejka" not in dumped
@@ -132,7 +133,7 @@ def test_without_the_keyring_the_database_shows_only_ciphertext(pg: Protection, 
             value = conn.execute(select(table_of("person").c.primary_name)).scalar_one()
     finally:
         bare.close()
-    assert value.startswith("v1:field:") and NAME not in value
+    assert value.startswith("v1:subject:pe_1:") and NAME not in value
 
 
 def test_a_subjects_values_are_erased_when_its_key_is_shredded(pg: Protection) -> None:

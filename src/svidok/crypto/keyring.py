@@ -25,6 +25,12 @@ Design:
   is finished by the next unlock with the new passphrase.
 * destroying a data key deletes its wrapped bytes and leaves a tombstone;
   reading it afterwards raises `KeyDestroyed`.
+* subject keys are many (one per personal record, see `svidok.services.erasure`),
+  so they are read through one long-lived connection and kept unwrapped in memory;
+  `PRAGMA data_version` on that connection tells when another connection or
+  process (an erasure from the CLI while the server runs) changed keys.db, and
+  the cache is dropped then. `subject_keys` makes the missing keys of a batch in
+  one transaction (an import writes thousands of personal records at once).
 
 Formats: keyring.json = {"format": "svidok-keyring", "version": 1, "register":
 hex id, "master": {"kind": "argon2id", "salt": b64, "t", "m", "p"} | {"kind":
@@ -60,7 +66,8 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -92,6 +99,7 @@ KEYS_FILE = "keys.db"
 _CHECK = b"svidok keyring check v1"
 _CHECK_AAD = b"svidok-keyring/1 check"
 FIXED_KEYS = ("register-db", "blob", "field", "blind-index", "audit-signing")
+SUBJECT_PREFIX = "subject:"
 BUNDLE_FORMAT = "svidok-backup-keys"
 _PUBLIC_META = ("format", "version", "register", "audit_verifier_key")
 _SIDE_FILES = (
@@ -316,6 +324,12 @@ class Keyring:
         self._master = master
         self.meta = meta
         self._destroyed = False
+        # Subject keys: one long-lived connection and a cache of unwrapped keys (see the module
+        # docstring); the lock serialises the web server's threads on that connection.
+        self._lock = threading.Lock()
+        self._subject_db: sqlite3.Connection | None = None
+        self._subject_version = -1
+        self._subject_cache: dict[str, bytes] = {}
 
     # -- creating and opening ----------------------------------------------------------------
 
@@ -408,6 +422,8 @@ class Keyring:
 
     def data_key(self, key_id: str, *, create: bool = False, purpose: str = "subject") -> bytes:
         """The unwrapped data key `key_id`; with `create`, make it on first use."""
+        if key_id.startswith(SUBJECT_PREFIX):
+            return self.subject_keys([key_id[len(SUBJECT_PREFIX) :]], create=create)[key_id]
         db = self._db()
         try:
             row = db.execute(
@@ -429,34 +445,142 @@ class Keyring:
             db.close()
 
     def subject_key(self, subject_id: str, *, create: bool = True) -> tuple[str, bytes]:
-        key_id = f"subject:{subject_id}"
-        return key_id, self.data_key(key_id, create=create)
+        key_id = f"{SUBJECT_PREFIX}{subject_id}"
+        return key_id, self.subject_keys([subject_id], create=create)[key_id]
+
+    def _subject_conn(self) -> sqlite3.Connection:
+        """The long-lived connection for subject keys; drops the cache if keys.db changed."""
+        if self._subject_db is None:
+            db = self._db()
+            db.close()  # made the table if needed
+            self._subject_db = sqlite3.connect(
+                self.data_dir / KEYS_FILE, isolation_level=None, check_same_thread=False
+            )
+            self._subject_db.execute("PRAGMA secure_delete=ON")
+        version = int(self._subject_db.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._subject_version:
+            self._subject_cache.clear()
+            self._subject_version = version
+        return self._subject_db
+
+    def subject_keys(self, subject_ids: Iterable[str], *, create: bool = True) -> dict[str, bytes]:
+        """The keys `subject:<id>` of `subject_ids` (key id -> key), the missing ones made in one
+        transaction when `create`. `KeyDestroyed` if any was destroyed: a shredded subject is
+        never silently given a new key."""
+        wanted = list(dict.fromkeys(f"{SUBJECT_PREFIX}{s}" for s in subject_ids))
+        with self._lock:
+            if self._destroyed:
+                raise KeyringMissing(f"the keyring of {self.data_dir} was destroyed on this machine")
+            db = self._subject_conn()
+            out = {k: self._subject_cache[k] for k in wanted if k in self._subject_cache}
+            missing = [k for k in wanted if k not in out]
+            rows: dict[str, Any] = {}
+            for start in range(0, len(missing), 500):
+                chunk = missing[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key_id, wrapped, destroyed_at in db.execute(
+                    f"SELECT key_id, wrapped, destroyed_at FROM data_key WHERE key_id IN ({marks})",  # nosec B608
+                    chunk,
+                ):
+                    rows[key_id] = (wrapped, destroyed_at)
+            new = []
+            for key_id in missing:
+                row = rows.get(key_id)
+                if row is None:
+                    if not create:
+                        raise ConfigError(f"no data key {key_id!r} in the keyring")
+                    new.append(key_id)
+                    continue
+                if row[1] is not None or row[0] is None:
+                    raise KeyDestroyed(key_id)
+                try:
+                    out[key_id] = _unwrap(self._master, key_id, bytes(row[0]))
+                except InvalidTag as exc:
+                    raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
+            if new:
+                made = {key_id: os.urandom(32) for key_id in new}
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for key_id, key in made.items():
+                        self._insert(db, key_id, "subject", key)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                out.update(made)
+            self._subject_cache.update(out)
+            return out
+
+    def subject_status(self, subject_ids: Iterable[str]) -> dict[str, str]:
+        """'live' or 'destroyed' for each `subject:<id>` key that exists (absent ones are left out)."""
+        wanted = [f"{SUBJECT_PREFIX}{s}" for s in subject_ids]
+        found: dict[str, str] = {}
+        with self._lock:
+            db = self._subject_conn()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key_id, destroyed_at in db.execute(
+                    f"SELECT key_id, destroyed_at FROM data_key WHERE key_id IN ({marks})",  # nosec B608
+                    chunk,
+                ):
+                    found[key_id] = "live" if destroyed_at is None else "destroyed"
+        return found
+
+    def close(self) -> None:
+        """Close the subject-key connection and forget the cached keys (the keyring stays usable)."""
+        with self._lock:
+            if self._subject_db is not None:
+                self._subject_db.close()
+                self._subject_db = None
+            self._subject_cache.clear()
+            self._subject_version = -1
 
     def destroy(self, key_id: str) -> bool:
         """Crypto-shred: erase the wrapped key, keep a tombstone. False if already gone."""
-        if key_id in FIXED_KEYS:
-            raise InputError(f"{key_id} is a register key; destroying it is a panic wipe, not this")
+        return self.destroy_many([key_id])[key_id]
+
+    def destroy_many(self, key_ids: Sequence[str]) -> dict[str, bool]:
+        """Crypto-shred several keys in one transaction (one erasure destroys the keys of a person
+        and of every record naming them). Key id -> True if it was live (or never existed: a
+        tombstone is written so it is never created later), False if already destroyed."""
+        fixed = [k for k in key_ids if k in FIXED_KEYS]
+        if fixed:
+            raise InputError(f"{fixed[0]} is a register key; destroying it is a panic wipe, not this")
+        with self._lock:
+            for key_id in key_ids:
+                self._subject_cache.pop(key_id, None)
+        out: dict[str, bool] = {}
         db = self._db()
         try:
-            cur = db.execute(
-                "UPDATE data_key SET wrapped = NULL, destroyed_at = ? "
-                "WHERE key_id = ? AND destroyed_at IS NULL",
-                (_now(), key_id),
-            )
-            if cur.rowcount == 0:
-                exists = db.execute("SELECT 1 FROM data_key WHERE key_id=?", (key_id,)).fetchone()
-                if exists is None:
+            db.execute("BEGIN IMMEDIATE")
+            for key_id in dict.fromkeys(key_ids):
+                cur = db.execute(
+                    "UPDATE data_key SET wrapped = NULL, destroyed_at = ? "
+                    "WHERE key_id = ? AND destroyed_at IS NULL",
+                    (_now(), key_id),
+                )
+                if cur.rowcount:
+                    out[key_id] = True
+                elif db.execute("SELECT 1 FROM data_key WHERE key_id=?", (key_id,)).fetchone() is None:
                     db.execute(
                         "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at,"
                         " destroyed_at) VALUES (?, 'subject', NULL, ?, ?, ?)",
                         (key_id, self.meta["master_id"], _now(), _now()),
                     )
-                    return True
-                return False
-            db.execute("VACUUM")
-            return True
+                    out[key_id] = True
+                else:
+                    out[key_id] = False
+            db.execute("COMMIT")
+            if any(out.values()):
+                db.execute("VACUUM")  # with secure_delete: the freed pages are overwritten, not kept
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
         finally:
             db.close()
+        return out
 
     def rotate(self, new_secret: MasterSecret, params: Argon2Params = OWASP_ARGON2) -> int:
         """Re-wrap every live data key under a new master; return how many were re-wrapped."""
@@ -576,6 +700,7 @@ class Keyring:
         After this nothing on this machine opens the register, its blobs or its fields; only a
         key bundle (a backup) can. Returns the files destroyed.
         """
+        self.close()
         wiped = []
         for name in _SIDE_FILES:
             path = self.data_dir / name

@@ -62,11 +62,13 @@ def audit_log_of(keyring: Keyring) -> AuditLog:
 
 def open_engine_store(settings: Settings, keyring: Keyring, *, create: bool = False) -> Store:
     """The register's Store, schema checked or created: SQLCipher-encrypted when embedded; on
-    PostgreSQL its protected columns are sealed with the keyring's field keys."""
+    PostgreSQL its protected columns are sealed with the keyring's field keys; on both, personal
+    columns under each record's subject key."""
     key = keyring.db_key() if settings.is_embedded else None
     store = Store(make_engine(settings.effective_database_url, key=key))
-    if store.dialect == "postgresql":
-        attach_fields(store.engine, FieldCipher.from_keyring(keyring))
+    # Both backends: on SQLite the cipher seals personal values under their subject keys only
+    # (crypto-shredding reaches copies of the file); on PostgreSQL every protected value.
+    attach_fields(store.engine, FieldCipher.from_keyring(keyring, embedded=store.dialect == "sqlite"))
     if create:
         migrate.upgrade(store.engine)
     elif not migrate.is_current(store.engine):
@@ -105,6 +107,7 @@ class Protection:
 
     def close(self) -> None:
         self.store.close()
+        self.keyring.close()
 
 
 def rotate_master(

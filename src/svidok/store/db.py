@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Insert, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
-from svidok.crypto.fields import FieldCipher
+from svidok.crypto.fields import FieldCipher, SubjectValue
 from svidok.errors import ConfigError, DatabaseUnavailable
 
 PG_CONNECT_TIMEOUT = 5
@@ -114,15 +114,72 @@ FIELDS_ATTR = "svidok_fields"
 
 
 def attach_fields(engine: Engine, cipher: FieldCipher) -> None:
-    """Give a PostgreSQL engine the keys of its protected columns (see `store.models.Protected`).
+    """Give an engine the keys of its protected columns (see `store.models.Protected`).
 
-    Without them (tests, tools that open a bare `Store`) protected values pass through as
+    PostgreSQL seals every protected value; an SQLCipher register (`cipher.embedded`) only the
+    personal ones, under their record's subject key. On both, inserts into tables with personal
+    columns (`info["personal"]`) get those values wrapped in `SubjectValue(value, row id)`
+    (`_seal_personal`), so every write path (import, intake, linking, review) seals them under
+    the record's own key without knowing about it.
+
+    Without keys (tests, tools that open a bare `Store`) protected values pass through as
     they are: every command and the web app open the register through
     `svidok.services.keys.Protection.open`, which attaches them.
     """
-    if engine.dialect.name != "postgresql":
-        raise ConfigError("field encryption is for PostgreSQL; SQLCipher encrypts the embedded file")
+    if (engine.dialect.name == "postgresql") == cipher.embedded:
+        raise ConfigError("field keys: PostgreSQL needs a full cipher, SQLite an embedded one")
     setattr(engine.dialect, FIELDS_ATTR, cipher)
+    if not event.contains(engine, "before_execute", _seal_personal):
+        event.listen(engine, "before_execute", _seal_personal, retval=True)
+
+
+def personal_columns(table: Table) -> tuple[str, ...]:
+    """The columns of `table` sealed under each row's own subject key (`info["personal"]`)."""
+    found = _PERSONAL.get(table.name)
+    if found is None:
+        found = _PERSONAL[table.name] = tuple(c.key for c in table.columns if c.info.get("personal"))
+    return found
+
+
+_PERSONAL: dict[str, tuple[str, ...]] = {}
+
+
+def _subject_row(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    rid = row.get("id")
+    if not isinstance(rid, str):
+        return row
+    out = dict(row)
+    for name in columns:
+        value = out.get(name)
+        if isinstance(value, str) and not isinstance(value, SubjectValue):
+            out[name] = SubjectValue(value, subject=rid)
+    return out
+
+
+def _seal_personal(
+    conn: Connection, clause: Any, multiparams: Any, params: Any, _options: Any
+) -> tuple[Any, Any, Any]:
+    """`before_execute`: wrap the personal values of an INSERT in `SubjectValue(value, row id)`."""
+    if not isinstance(clause, Insert) or not isinstance(clause.table, Table):
+        return clause, multiparams, params
+    columns = personal_columns(clause.table)
+    cipher = fields_of(conn.dialect)
+    if not columns or cipher is None:
+        return clause, multiparams, params
+    if multiparams and isinstance(multiparams, list | tuple) and isinstance(multiparams[0], dict):
+        rows = [_subject_row(r, columns) for r in multiparams]
+        cipher.prepare(r["id"] for r in rows if isinstance(r.get("id"), str))
+        return clause, rows, params
+    if params:
+        return clause, multiparams, _subject_row(dict(params), columns)
+    inline = getattr(clause, "_values", None)  # insert(t).values(...): values bound in the clause
+    if inline:
+        values = {getattr(k, "key", k): getattr(v, "value", v) for k, v in inline.items()}
+        wrapped = _subject_row(values, columns)
+        changed = {k: v for k, v in wrapped.items() if isinstance(v, SubjectValue)}
+        if changed:
+            clause = clause.values(changed)
+    return clause, multiparams, params
 
 
 def fields_of(dialect: Dialect) -> FieldCipher | None:

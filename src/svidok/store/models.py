@@ -46,6 +46,9 @@ from svidok.store.db import fields_of
 ID = String(32)
 CODE = String(40)
 PROTECTED = {"protected": True}
+PERSONAL = {"protected": True, "personal": True}
+"""A protected column holding a person's own data (name, birth date, contacts, their account):
+sealed under the row's own subject key on both backends, so erasing the record destroys it."""
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -152,11 +155,11 @@ class Person(Base):
 
     __tablename__ = "person"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    primary_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    primary_name: Mapped[str] = mapped_column(String(300), info=PERSONAL)
     pseudonym: Mapped[str] = mapped_column(String(60))
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
-    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
-    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
+    description: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     origin: Mapped[str] = mapped_column(String(10), default="register", server_default="register")
     """register: entered or imported by people; linker: made by the linking engine for a cluster."""
 
@@ -167,7 +170,7 @@ class PersonName(Base):
     __tablename__ = "person_name"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str] = _fk("person", nullable=False)
-    name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    name: Mapped[str] = mapped_column(String(300), info=PERSONAL)
     lang: Mapped[str | None] = mapped_column(String(8))
     script: Mapped[str | None] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(20), default="variant")
@@ -187,8 +190,8 @@ class Source(Base):
     kind: Mapped[str] = mapped_column(CODE)
     author_role: Mapped[str] = mapped_column(CODE, default="unknown")
     language: Mapped[str | None] = mapped_column(String(8))
-    title: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
-    text: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    title: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
+    text: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     reliability: Mapped[str] = mapped_column(String(1), default="F")
     credibility: Mapped[int] = mapped_column(Integer, default=6)
@@ -203,7 +206,7 @@ class Source(Base):
     reported_end: Mapped[datetime | None] = mapped_column(DateTime)
     reported_precision: Mapped[str | None] = mapped_column(String(10))
     reported_place_id: Mapped[str | None] = _fk("place")
-    reported_place_text: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    reported_place_text: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
     reported_lat: Mapped[float | None] = mapped_column(Float)
     reported_lon: Mapped[float | None] = mapped_column(Float)
 
@@ -266,14 +269,14 @@ class Mention(Base):
     source_id: Mapped[str] = _fk("source", nullable=False)
     person_id: Mapped[str | None] = _fk("person")
     role: Mapped[str] = mapped_column(CODE)
-    raw_name: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    raw_name: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     rank: Mapped[str | None] = mapped_column(String(100))
     badge_number: Mapped[str | None] = mapped_column(String(40), index=True)
     unit_text: Mapped[str | None] = mapped_column(String(300))
     unit_id: Mapped[str | None] = _fk("unit")
-    description: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    description: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     name_keys: Mapped[str | None] = mapped_column(String(400))
 
 
@@ -311,8 +314,8 @@ class CustodyRecord(Base):
     __table_args__ = (Index("ix_custody_record_facility_id_held_from", "facility_id", "held_from"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str | None] = _fk("person")
-    recorded_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
-    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
+    recorded_name: Mapped[str] = mapped_column(String(300), info=PERSONAL)
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
     facility_id: Mapped[str] = _fk("place", nullable=False, index=False)
     held_from: Mapped[datetime] = mapped_column(DateTime)
     held_to: Mapped[datetime | None] = mapped_column(DateTime)
@@ -320,7 +323,7 @@ class CustodyRecord(Base):
     transferred_to_id: Mapped[str | None] = _fk("place")
     release_kind: Mapped[str | None] = mapped_column(String(40))
     injuries: Mapped[list[str]] = mapped_column(default=list)
-    notes: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    notes: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     source_id: Mapped[str | None] = _fk("source")
 
 
@@ -330,16 +333,16 @@ class MissingCase(Base):
     __tablename__ = "missing_case"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str | None] = _fk("person")
-    missing_name: Mapped[str] = mapped_column(String(300), info=PROTECTED)
+    missing_name: Mapped[str] = mapped_column(String(300), info=PERSONAL)
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
-    birth_date: Mapped[str | None] = mapped_column(String(10), info=PROTECTED)
+    birth_date: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
     reported_at: Mapped[datetime] = mapped_column(DateTime)
-    reporter_contact: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    reporter_contact: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_seen_place_id: Mapped[str | None] = _fk("place")
-    last_seen_text: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
+    last_seen_text: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
     status: Mapped[str] = mapped_column(CODE, default="open")
-    notes: Mapped[str | None] = mapped_column(Text, info=PROTECTED)
+    notes: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
 
 
 class Evidence(Base):
