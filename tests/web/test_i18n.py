@@ -9,6 +9,7 @@ import pytest
 
 from svidok.services.intake import URGENT_REASONS
 from svidok.web.i18n import LANGUAGES, negotiate, translator
+from svidok.web.problems import DATABASE_DOWN, DISK_FULL
 from svidok.web.ui.forms import PRECISIONS
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "svidok" / "web"
@@ -21,6 +22,7 @@ def _used() -> set[str]:
         for match in CALL.finditer(path.read_text()):
             if not match.group(2).endswith(":"):
                 found.add(match.group(2))
+    found |= {DISK_FULL, DATABASE_DOWN}  # 503 pages (`error.html` translates its detail)
     found |= {f"precision:{p}" for p in PRECISIONS} | {f"urgent:{r}" for r in URGENT_REASONS}
     found.add(
         "Contact details cannot be protected on this server yet, so nothing was stored. Remove them to send "
@@ -46,3 +48,21 @@ def test_negotiation() -> None:
     assert negotiate("xx", "ru", "pl") == "ru"
     assert negotiate(None, None, "en-US,en;q=0.5") == "en"
     assert negotiate(None, None, "de;q=1, pl;q=0") == "en"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("ru", "закончилось место"), ("be", "скончылася месца")])
+def test_a_full_disk_page_speaks_the_sources_language(lang: str, words: str) -> None:
+    from starlette.requests import Request
+
+    from svidok.web.problems import unavailable
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/submit",
+        "query_string": f"lang={lang}".encode(),
+        "headers": [],
+    }
+    response = unavailable(Request(scope), DISK_FULL)
+    assert response.status_code == 503 and response.headers["retry-after"] == "30"
+    assert words in bytes(response.body).decode()
