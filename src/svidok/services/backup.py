@@ -15,12 +15,9 @@ audit log: `backup.create`, `backup.evacuate`, `backup.restore`.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from svidok.backup import restore as unpacking
 from svidok.backup.repo import (
     CONFIG,
     DB_CHUNK,
@@ -58,7 +56,7 @@ from svidok.backup.source import (
     extra_files,
     segments,
 )
-from svidok.backup.targets import DirTarget, ObjectMissing, Target, TargetError
+from svidok.backup.targets import ObjectMissing, Target, TargetError
 from svidok.crypto.keyring import (
     KEYRING_FILE,
     KEYS_FILE,
@@ -79,6 +77,7 @@ __all__ = [
     "RestoreReport",
     "VerifyReport",
     "backup_keys",
+    "check_restore",
     "create",
     "evacuate",
     "list_snapshots",
@@ -539,17 +538,27 @@ class RestoreReport:
     audit_ok: bool = False
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    packs: int = 0
+    cleaned_partial: bool = False
+    """An unfinished earlier restore into the directory was found and removed first."""
+    busy: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (busy time of the thread doing it; the steps overlap)."""
 
 
-def _destination(new_dir: Path, path: str) -> Path:
-    if path.startswith("blobs/"):
-        digest = path.removeprefix("blobs/")
-        return new_dir / "blobs" / digest[:2] / digest[2:4] / digest
-    if path.startswith("files/"):
-        return new_dir / path.removeprefix("files/")
-    if path.startswith(REGISTER_FILE) and "/" not in path:
-        return new_dir / path
-    raise BackupCorrupt(f"index: unexpected file name {path!r}")
+def _open_snapshot(
+    target: Target, identities: list[AgeIdentity], snapshot: str | None, pinned_key: str | None
+) -> tuple[Repository, AgeIdentity, Manifest, dict[str, Any]]:
+    repo = Repository.open(target, pinned_key)
+    identity = repo.repo_identity(identities)
+    sids = repo.snapshot_ids()
+    if not sids:
+        raise ConfigError(f"{target.describe()}: no snapshots to restore")
+    sid = snapshot or sids[-1]
+    if sid not in sids:
+        raise InputError(f"{target.describe()}: no snapshot {sid}")
+    manifest = repo.manifest(sid)
+    index = repo.read_json(manifest.body["index"]["object"], manifest.body["index"]["blake3"], identity)
+    return repo, identity, manifest, index
 
 
 def restore(
@@ -565,116 +574,55 @@ def restore(
     actor: str = "restore",
     progress: Progress | None = None,
 ) -> RestoreReport:
-    """Rebuild a data directory from a snapshot, under a new master secret; check its audit log."""
+    """Rebuild a data directory from a snapshot, under a new master secret; check its audit log.
+
+    Everything is written, checked and fsync'ed under `new_dir/.restore-partial/` and moved into
+    `new_dir` only at the end (keyring last), so an interrupted restore leaves a directory no
+    command can open; the next restore into it removes the leftover (`svidok.backup.restore`).
+    """
     started = time.perf_counter()
-    if new_dir.exists() and any(new_dir.iterdir()):
-        raise ConfigError(f"{new_dir} is not empty; restore into a new directory")
-    repo = Repository.open(target, pinned_key)
-    identity = repo.repo_identity(identities)
-    sids = repo.snapshot_ids()
-    if not sids:
-        raise ConfigError(f"{target.describe()}: no snapshots to restore")
-    sid = snapshot or sids[-1]
-    if sid not in sids:
-        raise InputError(f"{target.describe()}: no snapshot {sid}")
-    manifest = repo.manifest(sid)
-    index = repo.read_json(manifest.body["index"]["object"], manifest.body["index"]["blake3"], identity)
+    if new_dir.exists() and not new_dir.is_dir():
+        raise ConfigError(f"{new_dir} is not a directory")
+    if new_dir.exists() and any(e.name != unpacking.STAGING for e in new_dir.iterdir()):
+        if not (new_dir / unpacking.STAGING).is_dir() or (new_dir / KEYRING_FILE).exists():
+            raise ConfigError(f"{new_dir} is not empty; restore into a new directory")
+    repo, identity, manifest, index = _open_snapshot(target, identities, snapshot, pinned_key)
+    sid = manifest.snapshot
     bundle, used_keys = _key_bundle(repo, manifest, identity, keys_from)
-    chunk_key = _unb64(index["chunk_key"])
-    checker = BackupKeys(chunk_key, Ed25519PrivateKey.generate())
-    where: dict[bytes, tuple[PackRef, int, int]] = {}
-    for ref in manifest.packs:
-        for cid, off, length in repo.pack_map(ref):
-            where.setdefault(cid, (ref, off, length))
-    report = RestoreReport(sid, new_dir, keys_from=used_keys)
-    plan = [(f, _destination(new_dir, f["path"]), decode_ids(f["chunks"])) for f in index["files"]]
-    # The packs to fetch, in the order the loop below will ask for them (the same LRU of
-    # decrypted packs, simulated), so that one thread can read them ahead while this one decrypts.
-    loads: list[PackRef] = []
-    simulated: OrderedDict[str, None] = OrderedDict()
-    for f, _dest, cids in plan:
-        for i, cid in enumerate(cids):
-            if cid not in where:
-                raise BackupCorrupt(
-                    f"snapshot {sid}: chunk {_short(cid)} of {f['path']} (chunk {i}) is in no pack"
-                )
-            ref = where[cid][0]
-            if ref.pack in simulated:
-                simulated.move_to_end(ref.pack)
-                continue
-            loads.append(ref)
-            simulated[ref.pack] = None
-            if len(simulated) > _RESTORE_CACHE:
-                simulated.popitem(last=False)
-    cache: OrderedDict[str, bytes] = OrderedDict()
-    packs = ((ref, repo.target.get(pack_object(ref.pack))) for ref in loads)
-    # Measured on a loaded 2-core machine: a local directory restores fastest on this one thread
-    # (reads and writes are page-cache copies, and every GIL hand-over to a helper thread after
-    # a decryption waits for the scheduler); a network target reads ahead on a thread of its
-    # own, which overlaps the round trips with decryption.
-    fetched: Iterator[tuple[PackRef, bytes]] = (
-        packs if isinstance(target, DirTarget) else ReadAhead(packs, depth=3, name="svidok-restore-read")
-    )
-
-    def decrypt_next() -> tuple[PackRef, bytes]:
-        """The next pack of `loads`, decrypted. No BLAKE3 pass: age authenticates every 64 KiB
-        of the pack (a change fails decryption, naming the pack) and each chunk is checked
-        against its keyed id."""
-        ref, data = next(fetched)
-        return ref, repo.decrypt(pack_object(ref.pack), data, identity)
-
-    def chunk(cid: bytes, path: str) -> memoryview:
-        ref, off, length = where[cid]
-        plain = cache.get(ref.pack)
-        if plain is None:
-            got, plain = decrypt_next()
-            if got.pack != ref.pack:  # the simulation above and this loop disagree: a bug, not damage
-                raise RuntimeError(f"restore fetched pack {got.pack}, needed {ref.pack}")
-            cache[ref.pack] = plain
-            if len(cache) > _RESTORE_CACHE:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(ref.pack)
-        view = memoryview(plain)[off : off + length]
-        if checker.chunk_id(view) != cid:
-            raise BackupCorrupt(f"pack {ref.pack}: chunk {_short(cid)} of {path} does not match its id")
-        return view
-
-    new_dir.mkdir(parents=True, exist_ok=True)
-    out: _OutFile | None = None  # the file being written
+    staging, cleaned = unpacking.prepare(new_dir)
+    report = RestoreReport(sid, new_dir, keys_from=used_keys, cleaned_partial=cleaned)
     try:
-        with fetched if isinstance(fetched, ReadAhead) else contextlib.nullcontext():
-            for f, dest, cids in plan:
-                out = _OutFile(dest)
-                batch: list[memoryview] = []
-                pending = 0
-                written = 0
-                for cid in cids:
-                    view = chunk(cid, f["path"])
-                    batch.append(view)
-                    pending += len(view)
-                    written += len(view)
-                    if progress:
-                        progress(len(view))
-                    if pending >= _RESTORE_BATCH or len(batch) >= _IOV_MAX:
-                        out.write(batch)
-                        batch, pending = [], 0
-                if written != f["size"]:
-                    raise BackupCorrupt(
-                        f"snapshot {sid}: {f['path']} restored {written} bytes, index says {f['size']}"
-                    )
-                out.finish(batch, f["kind"])
-                out = None
-                report.files += 1
-                report.bytes_written += written
-    finally:
-        if out is not None:
-            out.abandon()
-    cache.clear()
-    _sync_tree(new_dir)  # one sweep: the kernel has been writing back meanwhile
-    Keyring.restore(new_dir, bundle, secret, params)
-    settings = Settings(data_dir=new_dir)
-    p = Protection.open(settings, secret)
+        stats = unpacking.unpack(repo, identity, sid, index, manifest.packs, staging, progress=progress)
+        report.files, report.bytes_written, report.packs = stats.files, stats.bytes, stats.packs
+        t0 = time.perf_counter()
+        Keyring.restore(staging, bundle, secret, params)
+        report.audit_ok, report.audit_size, report.counts = _check_audit(
+            staging,
+            secret,
+            index,
+            sid,
+            actor,
+            {"snapshot": sid, "repo": repo.config["repo"], "keys_from": used_keys},
+        )
+        stats.add("keys and audit log", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        unpacking.sync_files(staging)  # the keyring and what the audit check appended
+        unpacking.commit(staging, new_dir)
+        stats.add("commit", time.perf_counter() - t0)
+        report.busy = stats.busy
+    except BaseException:
+        unpacking.discard(new_dir)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_audit(
+    data_dir: Path, secret: MasterSecret, index: dict[str, Any], sid: str, actor: str, detail: dict[str, Any]
+) -> tuple[bool, int, dict[str, int]]:
+    """The restored log's first n entries give the root recorded at backup time; the whole log
+    verifies; then a `backup.restore` entry and a new checkpoint are appended (BAK-03)."""
+    p = Protection.open(Settings(data_dir=data_dir), secret)
     try:
         with p.store.read() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -686,78 +634,38 @@ def restore(
                 f"snapshot {sid}: the restored audit log's first {audit['size']} entries do not give the "
                 "root recorded at backup time"
             )
-        report.audit_ok = log.ok
-        report.audit_size = log.entries
         if log.ok:
             with p.store.begin() as conn:
-                p.audit.append(
-                    conn,
-                    actor,
-                    "backup.restore",
-                    None,
-                    None,
-                    {"snapshot": sid, "repo": repo.config["repo"], "keys_from": used_keys},
-                )
+                p.audit.append(conn, actor, "backup.restore", None, None, detail)
                 p.audit.checkpoint(conn)
-        report.counts = p.store.counts()
+        counts = p.store.counts()
     finally:
         p.close()
+    return log.ok, log.entries, counts
+
+
+def check_restore(
+    target: Target,
+    identities: list[AgeIdentity],
+    *,
+    snapshot: str | None = None,
+    pinned_key: str | None = None,
+    progress: Progress | None = None,
+) -> RestoreReport:
+    """Everything a restore does to the data except writing it: fetch, decrypt, check every chunk.
+
+    Shows that a snapshot would restore, and (in bench/) how fast the restore pipeline runs
+    without a disk under it.
+    """
+    started = time.perf_counter()
+    repo, identity, manifest, index = _open_snapshot(target, identities, snapshot, pinned_key)
+    stats = unpacking.unpack(
+        repo, identity, manifest.snapshot, index, manifest.packs, None, progress=progress
+    )
+    report = RestoreReport(manifest.snapshot, Path(), files=stats.files, bytes_written=stats.bytes)
+    report.packs, report.busy = stats.packs, stats.busy
     report.seconds = time.perf_counter() - started
     return report
-
-
-_RESTORE_CACHE = 8
-"""Decrypted packs kept (8 MiB each): chunks of one file are mostly in consecutive packs."""
-_RESTORE_BATCH = 8 * 1024 * 1024
-_IOV_MAX = 1024
-
-
-class _OutFile:
-    """A restored file: written as `<name>.part` in batches of chunks (one writev each), renamed
-    by `finish`; fsync'ed later in one sweep over the tree (the kernel writes back meanwhile)."""
-
-    def __init__(self, dest: Path) -> None:
-        self.dest = dest
-        self.part = dest.with_name(dest.name + ".part")
-        self.fd = -1
-
-    def write(self, views: list[memoryview]) -> None:
-        if self.fd < 0:
-            self.dest.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        while views:
-            n = os.writev(self.fd, views)
-            while views and n >= len(views[0]):
-                n -= len(views[0])
-                views = views[1:]
-            if views and n:
-                views = [views[0][n:], *views[1:]]
-
-    def finish(self, views: list[memoryview], kind: str) -> None:
-        try:
-            self.write(views)  # also opens an empty file
-        finally:
-            os.close(self.fd)
-            self.fd = -1
-        self.part.replace(self.dest)
-        if kind == "blob":
-            os.chmod(self.dest, 0o444)
-
-    def abandon(self) -> None:
-        """After a failure: close the descriptor, leave the .part."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def _sync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for name in [*files, "."]:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def _key_bundle(
