@@ -1,16 +1,25 @@
-"""A small register in several languages and scripts, indexed, on SQLite and PostgreSQL."""
+"""A small register in several languages and scripts, indexed, on SQLite and PostgreSQL.
+
+On PostgreSQL the store carries field keys, as a register opened by `svidok` does: the
+protected columns are sealed and the index holds blind tokens, so every search test runs
+through them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from svidok.crypto.fields import FieldCipher
 from svidok.reports import index
 from svidok.services import register
 from svidok.settings import Settings
+from svidok.store.db import attach_fields
 from svidok.store.register import Store
 from tests.factories import RECORDS, T0, write_jsonl
 
@@ -98,8 +107,20 @@ EXTRA: list[dict[str, Any]] = [
 del T0
 
 
+def throwaway_cipher() -> FieldCipher:
+    """Field keys of a throwaway keyring (random per call, as a new register's are)."""
+    root, field = os.urandom(32), os.urandom(32)
+
+    def derive(key_id: str, info: str) -> bytes:
+        return hashlib.blake2b(f"{key_id}|{info}".encode(), key=root, digest_size=32).digest()
+
+    return FieldCipher(field, lambda _key_id: field, lambda _subject: field, derive)
+
+
 @pytest.fixture
 def indexed(store: Store, tmp_path: Path) -> Iterator[Store]:
+    if store.dialect == "postgresql":
+        attach_fields(store.engine, throwaway_cipher())
     register.import_file(store, write_jsonl(tmp_path / "records.jsonl", [*RECORDS, *EXTRA]))
     index.rebuild(store)
     yield store

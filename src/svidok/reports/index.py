@@ -2,11 +2,13 @@
 
 SQLite: an external-content FTS5 table `search_fts(terms, names, facets)` over
 the view `search_fts_content` of `search_doc` (rowid = `search_doc.n`; `facets`
-holds one token per filter value, see `facet_token`), kept in step by triggers. PostgreSQL: a
-GIN index on `to_tsvector('simple', terms || ' ' || names)` (the stems are made
-in Python, so the 'simple' configuration only splits them) and, when the
-`pg_trgm` extension can be made, a trigram GIN index on `label` for fuzzy
-matching. `ensure` makes whatever is missing; it is idempotent and cheap.
+holds one token per filter value, see `facet_token`), kept in step by triggers.
+PostgreSQL: a GIN index on `to_tsvector('simple', terms || ' ' || names)` over
+keyed blind tokens (`blind_terms`: stems and name keys are made and blinded in
+Python, so the 'simple' configuration only splits them; positions are kept, so
+phrases still work), the label sealed by its column type, and no trigram index
+(it would need the labels in plaintext). `ensure` makes whatever is missing; it
+is idempotent and cheap.
 
 `rebuild(store)` re-indexes everything; `refresh(store, kind, ids)` re-indexes
 the documents a change to records of `kind` affects (a changed act changes its
@@ -22,21 +24,23 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
-from sqlalchemy.exc import DBAPIError
 
+from svidok.crypto.fields import FieldCipher
 from svidok.reports.documents import KINDS, Doc, documents
+from svidok.reports.text import BlindTerms
+from svidok.store.db import fields_of
 from svidok.store.models import Base
 from svidok.store.register import Store, table_of
 
 __all__ = [
     "DOC",
     "FACET",
+    "blind_terms",
     "drop_structures",
     "ensure",
     "facet_token",
     "rebuild",
     "refresh",
-    "trigram_schema",
 ]
 
 DOC = Base.metadata.tables["search_doc"]
@@ -110,42 +114,31 @@ def facet_token(facet: str, value: str) -> str:
 
 PG_VECTOR = "to_tsvector('simple'::regconfig, search_doc.terms || ' ' || search_doc.names)"
 _PG_TSV = f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin ({PG_VECTOR})"
-_PG_TRGM = (
-    "CREATE INDEX IF NOT EXISTS ix_search_doc_label_trgm ON search_doc "
-    "USING gin (label {schema}.gin_trgm_ops)"
-)
-RUNTIME_STRUCTURES = frozenset(
-    {"search_fts", "search_fts_content", "ix_search_doc_tsv", "ix_search_doc_label_trgm"}
-)
+RUNTIME_STRUCTURES = frozenset({"search_fts", "search_fts_content", "ix_search_doc_tsv"})
 """Made by `ensure` on first use, outside the migrations (dialect-specific); schema checks skip them."""
 
+# The trigram index of registers indexed before migration 0010 (which drops it) is dropped too.
 _PG_DROP = ("DROP INDEX IF EXISTS ix_search_doc_tsv", "DROP INDEX IF EXISTS ix_search_doc_label_trgm")
 _ensured: weakref.WeakSet[Engine] = weakref.WeakSet()
+_blinders: weakref.WeakKeyDictionary[FieldCipher, BlindTerms] = weakref.WeakKeyDictionary()
 
 Progress = Callable[[str, int], None]
 
 
-def trigram_schema(conn: Connection) -> str | None:
-    """The schema holding pg_trgm, or None when it is not installed."""
-    row = conn.exec_driver_sql(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = 'pg_trgm'"
-    ).first()
-    return str(row[0]) if row else None
+def blind_terms(conn: Connection) -> BlindTerms | None:
+    """The keyed tokens of index words on a PostgreSQL register opened with its keyring.
 
-
-def _ensure_pg(conn: Connection) -> None:
-    conn.exec_driver_sql(_PG_TSV)
-    schema = trigram_schema(conn)
-    if schema is None:
-        try:
-            with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-        except DBAPIError:
-            return  # no right to create extensions: search works without fuzzy labels
-        schema = trigram_schema(conn)
-    if schema:
-        conn.exec_driver_sql(_PG_TRGM.format(schema=f'"{schema}"'))
+    None on SQLite (SQLCipher encrypts the file, the index keeps stems) and on a bare
+    PostgreSQL `Store` without keys (tests, tools), which, like the protected columns,
+    passes words through: index and search must then both be run without keys.
+    """
+    cipher = fields_of(conn.dialect) if conn.dialect.name == "postgresql" else None
+    if cipher is None:
+        return None
+    found = _blinders.get(cipher)
+    if found is None:
+        found = _blinders[cipher] = BlindTerms(cipher)
+    return found
 
 
 def _sqlite_outdated(conn: Connection) -> bool:
@@ -169,7 +162,7 @@ def ensure(conn: Connection) -> None:
         if outdated:
             conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
     else:
-        _ensure_pg(conn)
+        conn.exec_driver_sql(_PG_TSV)
 
 
 def ensure_once(store: Store) -> None:
@@ -193,6 +186,7 @@ def _write(conn: Connection, docs: Iterable[Doc], next_n: int) -> tuple[int, int
     written = 0
     rows: list[dict[str, Any]] = []
     facets: list[dict[str, Any]] = []
+    blind = blind_terms(conn)
 
     def flush() -> None:
         # Facets first: the insert trigger reads them into the FTS5 row.
@@ -205,6 +199,9 @@ def _write(conn: Connection, docs: Iterable[Doc], next_n: int) -> tuple[int, int
 
     for doc in docs:
         doc.row["n"] = next_n
+        if blind is not None:
+            doc.row["terms"] = blind.terms(doc.row["terms"])
+            doc.row["names"] = blind.names(doc.row["names"])
         rows.append(doc.row)
         facets.extend({"facet": "violation", "value": v, "doc_n": next_n} for v in sorted(doc.violations))
         facets.extend({"facet": "unit", "value": u, "doc_n": next_n} for u in sorted(doc.units))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from svidok.errors import InputError
-from svidok.reports.text import fold, query_alternatives, query_langs, stem, tokens
+from svidok.reports.text import BlindTerms, fold, query_alternatives, query_langs, stem, tokens
 
 __all__ = ["Parsed", "parse", "to_fts5", "to_tsquery"]
 
@@ -88,13 +88,23 @@ def _t(term: str) -> str:
     return "'" + term.replace("'", "''").replace("\\", "") + "'"
 
 
-def to_tsquery(p: Parsed) -> str:
-    """A PostgreSQL tsquery (configuration 'simple') over `terms || ' ' || names`."""
+def to_tsquery(p: Parsed, blind: BlindTerms | None = None) -> str:
+    """A PostgreSQL tsquery (configuration 'simple') over `terms || ' ' || names`.
+
+    With `blind` (a register opened with its keyring), every stem and name key becomes the
+    keyed token the index holds for it, so the query never carries a word in plaintext."""
+
+    def term(s: str) -> str:
+        return _t(blind.term(s) if blind else s)
+
+    def key(k: str) -> str:
+        return _t(blind.name(k) if blind else k)
+
     parts = []
     for stems, keys in p.words:
-        parts.append("(" + " | ".join(_t(s) for s in [*stems, *keys]) + ")")
+        parts.append("(" + " | ".join([*(term(s) for s in stems), *(key(k) for k in keys)]) + ")")
     for options in p.phrases:
-        parts.append("(" + " | ".join("(" + " <-> ".join(_t(s) for s in o) + ")" for o in options) + ")")
+        parts.append("(" + " | ".join("(" + " <-> ".join(term(s) for s in o) + ")" for o in options) + ")")
     for stems in p.excluded:
-        parts.append("!(" + " | ".join(_t(s) for s in stems) + ")")
+        parts.append("!(" + " | ".join(term(s) for s in stems) + ")")
     return " & ".join(parts)

@@ -11,6 +11,9 @@ always agree, on SQLite (FTS5) and PostgreSQL (tsvector) alike.
   ("Tsikhanouskaya" and "Тихановская" share one). Documents carry the keys of
   their capitalised words (names of people, places, units), hashed into short
   ASCII tokens in a column of their own so phrases over stems stay contiguous.
+- Blind terms (PostgreSQL only): `BlindTerms` turns each stem and name-key token
+  into a keyed token under a key of the register's keyring, on both sides, so
+  the database holds no word of any testimony or name (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from functools import lru_cache
 
 import Stemmer
 
+from svidok.crypto.fields import FieldCipher
 from svidok.names import search_keys
 
-__all__ = ["LANGS", "doc_terms", "key_tokens", "query_alternatives", "stem", "tokens"]
+__all__ = ["LANGS", "BlindTerms", "doc_terms", "key_tokens", "query_alternatives", "stem", "tokens"]
 
 LANGS = ("be", "ru", "uk", "pl", "en")
 SNOWBALL = {"ru": "russian", "en": "english", "pl": "polish"}
@@ -138,3 +142,49 @@ def highlight_terms(text: str, stems: set[str], keys: set[str]) -> list[tuple[in
         if hit:
             spans.append(match.span())
     return spans
+
+
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+BLIND_BITS = 60
+"""Bits of a blind term: 2^-60 makes two different words' tokens equal by chance never in
+practice (a false match), and truncation could not hide frequencies anyway (see
+docs/security.md: what blind terms leak)."""
+_CACHE = 500_000
+
+
+class BlindTerms:
+    """Keyed tokens for index words (PostgreSQL): `term(stem)`, `name(key_token)`.
+
+    A token is the keyed BLAKE2b blind index of the word (`FieldCipher.blind`, a key per
+    column derived from the keyring's `blind-index` key), 60 bits written as "w" and 12
+    base-32 letters: PostgreSQL's text-search parser keeps such a word whole (a token that
+    starts with a digit may be split at an "e", as a number). Stems and name keys use
+    different keys, so a stem never meets a name key by accident.
+    """
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+        self._memo: dict[tuple[str, str], str] = {}
+
+    def _token(self, column: str, word: str) -> str:
+        found = self._memo.get((column, word))
+        if found is None:
+            if len(self._memo) >= _CACHE:
+                self._memo.clear()
+            number = int(self._cipher.blind("search_doc", column, word, bits=BLIND_BITS), 16)
+            found = "w" + "".join(_BASE32[(number >> shift) & 31] for shift in range(55, -1, -5))
+            self._memo[(column, word)] = found
+        return found
+
+    def term(self, stem_: str) -> str:
+        return self._token("terms", stem_)
+
+    def name(self, key_token: str) -> str:
+        return self._token("names", key_token)
+
+    def terms(self, text: str) -> str:
+        """A document's `terms` (space-separated stems in order) as blind tokens, same order."""
+        return " ".join(self.term(w) for w in text.split())
+
+    def names(self, text: str) -> str:
+        return " ".join(self.name(w) for w in text.split())

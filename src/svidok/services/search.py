@@ -3,8 +3,9 @@
 `search(ctx, "Tsikhanouskaya \"били дубинками\"", SearchFilters(...))` gives ranked hits
 with highlighted snippets and facet counts, only ever over records inside the
 actor's compartments (`ctx.visible` is part of every query). SQLite uses FTS5
-with BM25; PostgreSQL a GIN-indexed tsvector with ts_rank and, when nothing
-matches, trigram similarity on labels. See `svidok.reports.query` for the syntax.
+with BM25; PostgreSQL a GIN-indexed tsvector of keyed blind tokens with ts_rank
+(no fuzzy fallback: a misspelt name is found through the name engine's keys).
+See `svidok.reports.query` for the syntax.
 """
 
 from __future__ import annotations
@@ -154,21 +155,12 @@ def _in_compartment(name: str) -> ColumnElement[bool]:
     return exists().where(rc.c.kind == DOC.c.kind, rc.c.record_id == DOC.c.id, rc.c.compartment == name)
 
 
-def _matching(p: Parsed) -> tuple[Select[Any], Any, str]:
-    """PostgreSQL: (select over matching documents, rank expression ascending, method)."""
+def _matching(conn: Connection, p: Parsed) -> tuple[Select[Any], Any]:
+    """PostgreSQL: (select over matching documents, rank expression ascending)."""
     vector: ColumnElement[Any] = literal_column(index.PG_VECTOR)
-    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), to_tsquery(p))
+    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), to_tsquery(p, index.blind_terms(conn)))
     query = select(*_SHOWN).where(vector.op("@@")(tsq))
-    return query, -func.ts_rank(vector, tsq), "postgresql-tsvector-ts_rank"
-
-
-def _trigram(conn: Connection, raw: str) -> tuple[Select[Any], Any, str] | None:
-    schema = index.trigram_schema(conn) if conn.dialect.name == "postgresql" else None
-    if schema is None or not raw.strip():
-        return None
-    cond = text(f'search_doc.label OPERATOR("{schema}".%) :raw').bindparams(raw=raw)
-    score = -getattr(func, schema).similarity(DOC.c.label, raw)
-    return select(*_SHOWN).where(cond), score, "postgresql-trigram"
+    return query, -func.ts_rank(vector, tsq)
 
 
 # -- SQLite: filters as FTS5 tokens, a capped candidate set ----------------------------------------
@@ -427,30 +419,20 @@ def _postgresql_search(
     conn: Connection,
     ctx: ServiceContext,
     parsed: Parsed,
-    query: str,
     filters: SearchFilters,
     *,
     limit: int,
     offset: int,
     facets: bool,
-) -> tuple[list[Any], int, bool, dict[str, dict[str, int]], str]:
-    where = _filters(conn, ctx, filters)
-    fallback = _trigram(conn, query)
-    rows: list[Any] = []
-    facet_counts: dict[str, dict[str, int]] = {}
-    total, exact, method = 0, True, "postgresql-tsvector-ts_rank"
-    for plan in [_matching(parsed), *([fallback] if fallback else [])]:
-        base, rank, method = plan
-        base = base.where(*where)
-        ranked = base.add_columns(rank.label("rank")).order_by(rank, DOC.c.n).limit(limit).offset(offset)
-        rows = list(conn.execute(ranked))
-        if rows or offset:
-            if facets:
-                total, exact, facet_counts = _facets(conn, base)
-            else:
-                total, exact = len(rows) + offset, False
-            break
-    return rows, total, exact, facet_counts, method
+) -> tuple[list[Any], int, bool, dict[str, dict[str, int]]]:
+    base, rank = _matching(conn, parsed)
+    base = base.where(*_filters(conn, ctx, filters))
+    ranked = base.add_columns(rank.label("rank")).order_by(rank, DOC.c.n).limit(limit).offset(offset)
+    rows = list(conn.execute(ranked))
+    if facets and (rows or offset):
+        total, exact, facet_counts = _facets(conn, base)
+        return rows, total, exact, facet_counts
+    return rows, len(rows) + offset, not rows and not offset, {}
 
 
 def search(
@@ -492,11 +474,11 @@ def search(
                     rows, total, exact, facet_counts = found.rows, found.total, found.exact, found.facets
                     break
         else:
-            rows, total, exact, facet_counts, method = _postgresql_search(
+            method = "postgresql-tsvector-ts_rank"
+            rows, total, exact, facet_counts = _postgresql_search(
                 conn,
                 ctx,
                 parsed,
-                query,
                 filters or SearchFilters(),
                 limit=limit,
                 offset=offset,

@@ -2,10 +2,13 @@
 
 `search_doc` holds index terms, not contents: stems of the record's words in
 reading order (`terms`) and hashed cross-script name keys (`names`), plus the
-columns filters need. The full-text structures over it are dialect-specific and
-are made by `svidok.reports.index.ensure` (an FTS5 table with triggers on
-SQLite; a GIN tsvector index and a trigram index on PostgreSQL); they are kept
-out of the models so the migrations-versus-models check stays exact. The
+columns filters need. On PostgreSQL the terms are keyed blind tokens
+(`svidok.reports.text.BlindTerms`) and the display `label` is a protected
+column (sealed like the register's names, migration 0010). The full-text
+structures over it are dialect-specific and are made by
+`svidok.reports.index.ensure` (an FTS5 table with triggers on SQLite; a GIN
+tsvector index on PostgreSQL); they are kept out of the models so the
+migrations-versus-models check stays exact. The
 statistics' covering indexes on the register's tables are declared here too
 (migration 0007).
 """
@@ -17,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from svidok.store.models import ID, Base
+from svidok.store.models import ID, PROTECTED, Base
 
 
 class SearchDoc(Base):
@@ -28,7 +31,7 @@ class SearchDoc(Base):
     n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(ID, unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str | None] = mapped_column(String(300))
+    label: Mapped[str | None] = mapped_column(String(300), info=PROTECTED)
     terms: Mapped[str] = mapped_column(Text, default="")
     names: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str | None] = mapped_column(String(8))
