@@ -36,9 +36,9 @@ EXPECTED: dict[str, set[str]] = {
         "link.decide", "person.merge", "person.split", "suspect.view", "evidence.add", "evidence.verify",
         "evidence.export", "break_glass.open",
     },
-    "protection_officer": ALL_ACCOUNTS | {"record.view", "identity.open", "protect.keygen"},
+    "protection_officer": ALL_ACCOUNTS | {"record.view", "identity.open", "protect.keygen", "record.erase"},
     "admin": ALL_ACCOUNTS | {
-        "evidence.verify", "key.rotate", "key.shred", "audit.verify", "audit.checkpoint", "user.create",
+        "evidence.verify", "key.rotate", "key.shred", "key.reseal", "record.erase", "audit.verify", "audit.checkpoint", "user.create",
         "user.list", "user.disable", "user.grant", "token.create", "token.revoke", "token.list",
         "session.revoke", "compartment.create", "compartment.assign", "compartment.list",
     },

@@ -42,6 +42,8 @@ SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {
     "protect.keygen": ("svidok.services.keys:register_officer_key",),
     "key.rotate": ("svidok.services.keys:rotate_master",),
     "key.shred": ("svidok.services.keys:shred_subject",),
+    "key.reseal": ("svidok.services.erasure:reseal_subjects",),
+    "record.erase": ("svidok.services.erasure:erase",),
     "audit.verify": ("svidok.services.audit:verify_register",),
     "audit.checkpoint": ("svidok.services.audit:checkpoint",),
     "audit.view": ("svidok.services.audit:export_log",),

@@ -44,6 +44,7 @@ app = typer.Typer(
 )
 app.add_typer(names_cli.app, name="names")
 app.add_typer(security_cli.keys_app, name="keys")
+app.add_typer(security_cli.erase_app, name="erase")
 app.add_typer(security_cli.protect_app, name="protect")
 app.add_typer(security_cli.evidence_app, name="evidence")
 app.add_typer(security_cli.audit_app, name="audit")

@@ -1,4 +1,4 @@
-"""`svidok keys|protect|evidence|audit ...`: thin commands over the protection services.
+"""`svidok keys|erase|protect|evidence|audit ...`: thin commands over the protection services.
 
 The master secret comes from SVIDOK_KEY_FILE (a key file) or SVIDOK_PASSPHRASE,
 else an interactive prompt; it is never an option (options end up in shell
@@ -21,6 +21,7 @@ from svidok.cli.context import settings_of
 from svidok.crypto.keyring import Keyring, MasterSecret, generate_key_file
 from svidok.errors import InputError
 from svidok.services import audit as audit_service
+from svidok.services import erasure
 from svidok.services import keys as key_service
 from svidok.services.context import Actor, ServiceContext
 from svidok.services.evidence import EvidenceService, default_blob_store
@@ -29,6 +30,10 @@ from svidok.settings import Settings
 from svidok.store.register import table_of
 
 keys_app = typer.Typer(help="Master key and data keys.", no_args_is_help=True)
+erase_app = typer.Typer(
+    help="Erase a person or a testimony by destroying the keys of their records (crypto-shredding).",
+    no_args_is_help=True,
+)
 protect_app = typer.Typer(help="Sealed source identities (protection officer).", no_args_is_help=True)
 evidence_app = typer.Typer(help="Evidence files and their chain of custody.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -111,6 +116,54 @@ def keys_shred(
     key_service.shred_subject(p, _context(p), subject, reason)
     p.close()
     typer.echo(f"data key of {subject} destroyed")
+
+
+@keys_app.command("reseal-subjects")
+def keys_reseal_subjects(ctx: typer.Context) -> None:
+    """Seal personal values written before per-record keys under their record's key (idempotent)."""
+    p = open_protection(ctx)
+    count = erasure.reseal_subjects(p, _context(p))
+    p.close()
+    typer.echo(f"{count} personal values re-sealed under their record's own key")
+
+
+# -- erase -------------------------------------------------------------------------------------
+
+
+def _erase(ctx: typer.Context, kind: str, record_id: str, reason: str) -> None:
+    p = open_protection(ctx)
+    report = erasure.erase(p, _context(p), kind, record_id, reason)
+    p.close()
+    if report.already_erased:
+        typer.echo(f"{kind} {record_id} was already erased: nothing changed, nothing recorded")
+        return
+    reached = ", ".join(f"{len(ids)} {k}" for k, ids in report.records.items() if ids)
+    typer.echo(
+        f"{kind} {record_id} erased: {report.keys_destroyed} keys destroyed ({reached}); "
+        f"{report.name_keys_removed} name keys removed; "
+        f"{report.documents_reindexed} search documents re-indexed"
+    )
+
+
+@erase_app.command("person")
+def erase_person(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Person id.")],
+    reason: Annotated[str, typer.Option(help="Why (erasure request, court order ...); recorded.")],
+) -> None:
+    """Erase a person: their names, birth date, contacts and the mentions, custody records and
+    missing-person cases linked to them read as [erased] from now on, in backups too."""
+    _erase(ctx, "person", record_id, reason)
+
+
+@erase_app.command("source")
+def erase_source(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Source (testimony) id.")],
+    reason: Annotated[str, typer.Option(help="Why (withdrawn by its author ...); recorded.")],
+) -> None:
+    """Erase a testimony: its title, text and the mentions in it read as [erased] from now on."""
+    _erase(ctx, "source", record_id, reason)
 
 
 # -- protect -----------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def _surname_keys(keys: NameKeys) -> set[str]:
 
 
 def _year(value: str | None) -> int | None:
-    return int(value[:4]) if value else None
+    return int(value[:4]) if value and value[:4].isdigit() else None  # not "[erased]"
 
 
 def suggest_missing_links(

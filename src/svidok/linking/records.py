@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select, union_all
 
+from svidok.crypto.fields import ERASED
 from svidok.store.register import table_of
 
 OFFICER_ROLES = frozenset({"perpetrator", "commander", "official"})
@@ -131,6 +132,8 @@ def load_records(
     mention_rows = list(
         conn.execute(mention_query.order_by(mention.c.id), execution_options={"yield_per": 50_000})
     )
+    # Erased records (crypto-shredded: their names read as ERASED) are never linked again.
+    mention_rows = [r for r in mention_rows if r.raw_name != ERASED]
     incident_of_source = _source_incidents(conn, {r.source_id for r in mention_rows} if subset else None)
     for row in mention_rows:
         side = 1 if row.role in OFFICER_ROLES else 0
@@ -160,7 +163,8 @@ def load_records(
     extra_names: dict[str, list[str]] = {}
     names_query = only_persons(select(person_name.c.person_id, person_name.c.name), person_name.c.person_id)
     for person_id, name in conn.execute(names_query):
-        extra_names.setdefault(person_id, []).append(name)
+        if name != ERASED:
+            extra_names.setdefault(person_id, []).append(name)
     roster: dict[str, tuple[str | None, str | None, str | None]] = {}
     roster_query = select(
         membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
@@ -181,9 +185,11 @@ def load_records(
     for row in conn.execute(person_query.order_by(person.c.id)):
         if not linker_persons and row.origin == "linker" and row.id not in decided:
             continue
+        if row.primary_name == ERASED:
+            continue
         names = tuple(dict.fromkeys([row.primary_name, *extra_names.get(row.id, [])]))
         unit, rank, badge = roster.get(row.id, (None, None, None))
-        year = int(row.birth_date[:4]) if row.birth_date else None
+        year = int(row.birth_date[:4]) if row.birth_date and row.birth_date[:4].isdigit() else None
         side = 1 if row.id in roster else -1
         records.add(row.id, True, names, row.sex, year, unit, rank, badge, side, None, victim_of.get(row.id))
     for decision in decisions:
