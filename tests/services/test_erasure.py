@@ -255,3 +255,111 @@ def test_values_sealed_before_subject_keys_are_resealed_then_erased(register: Pr
     erase(p, _as(p, "admin"), "person", "pe_officer1", "erasure request")
     assert OTHER not in _export(p, tmp_path)
     assert audit_service.verify_register(p, _system(p)).ok
+
+
+# -- backups from before the erasure --------------------------------------------------------------
+
+
+def test_a_backup_from_before_the_erasure_does_not_bring_the_person_back(tmp_path: Path) -> None:
+    """Backups carry keys only in their key bundles (live keys, tombstones of destroyed ones).
+    A snapshot from before the erasure restored with a later bundle, or with any bundle once
+    the older ones are pruned (`prune --keep-keys`), shows the person erased; restored with its
+    own older bundle it still holds the key: that is what the key retention is for."""
+    from svidok.backup.repo import load_identities, new_identity_file
+    from svidok.backup.targets import DirTarget
+    from svidok.evidence.blobs import FileBlobStore
+    from svidok.services import backup
+
+    settings = Settings(data_dir=tmp_path / "data")
+    secret = MasterSecret(passphrase="erasure tests")
+    p = Protection.open(settings, secret, create=True, params=TEST_ARGON2)
+    import_file(_system(p), write_jsonl(tmp_path / "records.jsonl", _records()))
+    blobs = FileBlobStore(settings.data_dir / "blobs")
+    target = DirTarget(tmp_path / "repo")
+    custodian = tmp_path / "custodian.key"
+    recipient = new_identity_file(custodian)
+    before = backup.create(p, settings, [target], "op", blobs, recipients=[recipient])
+    erase(p, _as(p, "protection_officer"), "person", "pe_victim1", "erasure request")
+    after = backup.create(p, settings, [target], "op", blobs)
+    p.close()
+
+    def restored(name: str, **options: Any) -> str:
+        new_secret = MasterSecret(passphrase="restored passphrase")
+        backup.restore(
+            target, load_identities(custodian), tmp_path / name, new_secret, params=TEST_ARGON2, **options
+        )
+        opened = Protection.open(Settings(data_dir=tmp_path / name), new_secret)
+        try:
+            return _export(opened, tmp_path / name)
+        finally:
+            opened.close()
+
+    old_data_new_keys = restored("a", snapshot=before.snapshot, keys_from=after.snapshot)
+    assert [s for s in SECRETS if s in old_data_new_keys] == []
+    assert OTHER in old_data_new_keys
+    assert NAME in restored("b", snapshot=before.snapshot)  # its own, older key bundle
+    backup.prune(target, keep_last=2, keep_keys=1)
+    pruned_keys = restored("c", snapshot=before.snapshot)
+    assert [s for s in SECRETS if s in pruned_keys] == []
+
+
+# -- the web page ---------------------------------------------------------------------------------
+
+
+def test_the_person_page_shows_erased_and_never_fails(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from svidok.services import accounts
+    from svidok.web import create_app
+    from svidok.web.config import WebSettings
+    from tests.web.conftest import BASE_URL, FAST, People
+
+    settings = Settings(data_dir=tmp_path / "data")
+    p = Protection.open(settings, MasterSecret(passphrase="erasure tests"), create=True, params=TEST_ARGON2)
+    app = create_app(settings, protection=p, web=WebSettings(), passwords=FAST)
+    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
+        people = People(p)
+        import_file(people.system, write_jsonl(tmp_path / "records.jsonl", _records()))
+        accounts.create_compartment(people.system, "case-a")
+        for kind, ids in {"person": ["pe_victim1", "pe_officer1"], "incident": ["in_1"]}.items():
+            accounts.assign_records(people.system, "case-a", kind, ids)
+        index.rebuild(p.store)
+        people.add("oksana", "intake_operator", compartments=("case-a",))  # reads identities
+        people.sign_in(client, "oksana")
+        page = client.get("/persons/pe_victim1")
+        assert page.status_code == 200 and NAME in page.text
+        erase(p, _as(p, "protection_officer"), "person", "pe_victim1", "erasure request")
+        api = people.token("oksana")
+        for path in ("/persons/pe_victim1", "/api/v1/persons/pe_victim1", "/incidents/in_1", "/custody"):
+            response = client.get(path, headers=api if path.startswith("/api/") else None)
+            assert response.status_code == 200, (path, response.text[:300])
+            assert [s for s in SECRETS if s in response.text] == [], path
+        assert ERASED in client.get("/persons/pe_victim1").text
+        assert OTHER in client.get("/persons/pe_officer1").text
+    p.close()
+
+
+def test_svidok_erase_person_on_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from svidok.cli.app import app
+
+    settings = Settings(data_dir=tmp_path / "data")
+    p = Protection.open(settings, MasterSecret(passphrase="erasure tests"), create=True, params=TEST_ARGON2)
+    import_file(_system(p), write_jsonl(tmp_path / "records.jsonl", _records()))
+    p.close()
+    env = {"SVIDOK_PASSPHRASE": "erasure tests", "SVIDOK_ACTOR": "cli:officer"}
+    command = ["--data-dir", str(settings.data_dir), "erase", "person", "pe_victim1", "--reason", "request 17"]
+    runner = CliRunner()
+    first = runner.invoke(app, command, env=env)
+    assert first.exit_code == 0, first.output
+    assert "pe_victim1 erased: 5 keys destroyed" in first.output and NAME not in first.output
+    second = runner.invoke(app, command, env=env)
+    assert second.exit_code == 0 and "already erased: nothing changed" in second.output
+    missing = runner.invoke(app, [*command[:4], "pe_nobody", "--reason", "x"], env=env)
+    assert missing.exit_code != 0 and "pe_nobody" in missing.output
+    out = tmp_path / "export.jsonl"
+    assert runner.invoke(app, ["--data-dir", str(settings.data_dir), "export", "--out", str(out)], env=env).exit_code == 0
+    assert [s for s in SECRETS if s in out.read_text("utf-8")] == []
+    verified = runner.invoke(app, ["--data-dir", str(settings.data_dir), "audit", "verify"], env=env)
+    assert verified.exit_code == 0, verified.output
