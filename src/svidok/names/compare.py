@@ -169,60 +169,76 @@ def _patronymic(a: PartKey, b: PartKey) -> tuple[float, str]:
 Reason = tuple[str, float, str]  # (part, similarity, how)
 
 
-def _compare_parse(a: ParseKey, b: ParseKey) -> tuple[float, list[Reason], list[str]]:
+def _compare_parse(a: ParseKey, b: ParseKey, explain: bool = True) -> tuple[float, list[Reason], list[str]]:
+    """Score of two readings; the reasons are only gathered when `explain` (batch scoring skips them)."""
     total = weight = 0.0
     reasons: list[Reason] = []
     against: list[str] = []
     cap = 1.0
     s_sim = -1.0
+    n_parts = 0
     if a.surname and b.surname:
         s_sim, how = _surnames(a.surname, b.surname)
         total += W_SURNAME * s_sim
         weight += W_SURNAME
-        reasons.append(("surname", s_sim, how))
+        n_parts += 1
+        if explain:
+            reasons.append(("surname", s_sim, how))
         if s_sim < TYPO2:
-            cap = min(cap, CAP_SURNAME_MISMATCH)
-            against.append("surnames differ")
+            cap = CAP_SURNAME_MISMATCH
+            if explain:
+                against.append("surnames differ")
     if a.given and b.given:
         g_sim, how = _given(a.given, b.given)
         total += W_GIVEN * g_sim
         weight += W_GIVEN
-        reasons.append(("given name", g_sim, how))
+        n_parts += 1
+        if explain:
+            reasons.append(("given name", g_sim, how))
         if g_sim <= 0.0:
             cap = min(cap, CAP_GIVEN_MISMATCH)
-            against.append("given names differ")
+            if explain:
+                against.append("given names differ")
     if a.patronymic is not None and b.patronymic is not None:
         p_sim, how = _patronymic(a.patronymic, b.patronymic)
         total += W_PATRONYMIC * p_sim
         weight += W_PATRONYMIC
-        reasons.append(("patronymic", p_sim, how))
+        n_parts += 1
+        if explain:
+            reasons.append(("patronymic", p_sim, how))
         if p_sim <= 0.0:
             cap = min(cap, CAP_PATRONYMIC_MISMATCH)
-            against.append("patronymics differ")
+            if explain:
+                against.append("patronymics differ")
     if a.gender and b.gender and a.gender != b.gender:
         cap = min(cap, CAP_GENDER_MISMATCH)
-        against.append(f"gender differs ({a.gender} / {b.gender})")
+        if explain:
+            against.append(f"gender differs ({a.gender} / {b.gender})")
     if not weight:
         return 0.0, reasons, ["nothing comparable"]
     score = total / weight
     if s_sim < 0.0:
         if a.surname or b.surname:
             score *= NO_SURNAME_ONE_SIDE
-            against.append("surname missing on one side")
+            if explain:
+                against.append("surname missing on one side")
         else:
             score *= NO_SURNAME_AT_ALL
-    elif len(reasons) == 1:
+    elif n_parts == 1:
         score *= ONLY_SURNAME
-        against.append("only the surname could be compared")
+        if explain:
+            against.append("only the surname could be compared")
     score = min(score, cap) - a.penalty - b.penalty
     return max(0.0, min(1.0, score)), reasons, against
 
 
-def _best(ka: NameKeys, kb: NameKeys) -> tuple[float, list[Reason], list[str], ParseKey, ParseKey]:
+def _best(
+    ka: NameKeys, kb: NameKeys, explain: bool = True
+) -> tuple[float, list[Reason], list[str], ParseKey, ParseKey]:
     best: tuple[float, list[Reason], list[str], ParseKey, ParseKey] | None = None
     for pa in ka.parses:
         for pb in kb.parses:
-            score, reasons, against = _compare_parse(pa, pb)
+            score, reasons, against = _compare_parse(pa, pb, explain)
             if best is None or score > best[0]:
                 best = (score, reasons, against, pa, pb)
     assert best is not None  # nosec B101 # type narrowing: every key has at least one parse
@@ -268,8 +284,8 @@ def fast_score(ka: NameKeys, kb: NameKeys) -> float:
     if ka.empty or kb.empty:
         return 0.0
     if len(ka.parses) == 1 and len(kb.parses) == 1:
-        return round(_compare_parse(ka.parses[0], kb.parses[0])[0], 4)
-    return round(_best(ka, kb)[0], 4)
+        return round(_compare_parse(ka.parses[0], kb.parses[0], False)[0], 4)
+    return round(_best(ka, kb, False)[0], 4)
 
 
 def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
@@ -277,15 +293,27 @@ def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
     return PairScorer().score(pairs)
 
 
+#: Distinct pairs remembered by a `PairScorer` before it forgets them all (bounded memory).
+PAIR_CACHE_SIZE = 4_000_000
+
+
 class PairScorer:
     """Scores pairs batch after batch, keeping every distinct name's keys between batches.
+
+    Each distinct name gets a number; the score of each distinct unordered pair of
+    names is computed once (the score is symmetric) and remembered, since batches of
+    candidate pairs repeat pairs (the same two spellings, or spellings that differ only
+    in spacing or punctuation). Results are shared tuples.
 
     The cyclic garbage collector is paused during each batch: keys hold no cycles, and
     with hundreds of thousands of cached objects its passes cost more than the work.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[str, NameKeys] = {}
+        self._ids: dict[str, int] = {}  # raw name -> number
+        self._by_keys: dict[int, int] = {}  # id(NameKeys) -> number: spellings that clean alike
+        self._keys: list[NameKeys] = []
+        self._pairs: dict[int, tuple[float, bool]] = {}
 
     def score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
         """(score, same) for each pair, in order."""
@@ -297,27 +325,48 @@ class PairScorer:
             if enabled:
                 gc.enable()
 
+    def _number(self, raw: str) -> int:
+        keys = name_keys(raw)
+        number = self._by_keys.get(id(keys))
+        if number is None:
+            number = self._by_keys[id(keys)] = len(self._keys)
+            self._keys.append(keys)  # kept alive: its id() stays unique
+        self._ids[raw] = number
+        return number
+
     def _score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-        cache = self._cache
-        get = cache.get
+        get_id = self._ids.get
+        number = self._number
+        keys = self._keys
+        seen = self._pairs
+        get_seen = seen.get
         out: list[tuple[float, bool]] = []
         append = out.append
         compare_parse = _compare_parse
         threshold = THRESHOLD
+        nothing = (0.0, False)
         for a, b in pairs:
-            ka = get(a)
-            if ka is None:
-                ka = cache[a] = name_keys(a)
-            kb = get(b)
-            if kb is None:
-                kb = cache[b] = name_keys(b)
-            if ka.empty or kb.empty:
-                append((0.0, False))
-                continue
-            pa, pb = ka.parses, kb.parses
-            if len(pa) == 1 and len(pb) == 1:
-                score = round(compare_parse(pa[0], pb[0])[0], 4)
-            else:
-                score = round(_best(ka, kb)[0], 4)
-            append((score, score >= threshold))
+            ia = get_id(a)
+            if ia is None:
+                ia = number(a)
+            ib = get_id(b)
+            if ib is None:
+                ib = number(b)
+            pair = (ia << 32 | ib) if ia <= ib else (ib << 32 | ia)
+            result = get_seen(pair)
+            if result is None:
+                ka, kb = keys[ia], keys[ib]
+                if ka.empty or kb.empty:
+                    result = nothing
+                else:
+                    pa, pb = ka.parses, kb.parses
+                    if len(pa) == 1 and len(pb) == 1:
+                        score = round(compare_parse(pa[0], pb[0], False)[0], 4)
+                    else:
+                        score = round(_best(ka, kb, False)[0], 4)
+                    result = (score, score >= threshold)
+                if len(seen) >= PAIR_CACHE_SIZE:
+                    seen.clear()
+                seen[pair] = result
+            append(result)
         return out
