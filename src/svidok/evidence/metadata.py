@@ -8,7 +8,9 @@ none overrides another.
 
 Files come from anyone, so reading them is bounded: only the first
 `MAX_METADATA_BYTES` are looked at (EXIF sits at the start of a JPEG or TIFF;
-this also bounds Pillow's time and memory on a file of millions of segments),
+this also bounds Pillow's time and memory on a file of millions of segments;
+intake keeps these bytes during its one pass, so the metadata comes from the
+very bytes that were hashed, without a second read of the file),
 only the JPEG, MPO and TIFF parsers are tried, and any failure of the parser on
 malformed bytes means "no metadata", never a failed intake. Values are checked
 before they become claims: coordinates finite and on the globe, times that
@@ -25,10 +27,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_METADATA_BYTES", "Claim", "exif_claims"]
+__all__ = ["MAX_METADATA_BYTES", "Claim", "exif_claims", "exif_claims_from", "might_have_exif"]
 
 MAX_METADATA_BYTES = 8 << 20
 _FORMATS = ("JPEG", "MPO", "TIFF")
+# what those parsers accept (PIL.JpegImagePlugin._accept, TiffImagePlugin.PREFIXES)
+_PREFIXES = (b"\xff\xd8\xff", b"MM\x00*", b"II*\x00", b"MM*\x00", b"II\x00*", b"MM\x00+", b"II+\x00")
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _MAKE, _MODEL = 0x010F, 0x0110
 _DATETIME_ORIGINAL, _OFFSET_ORIGINAL = 0x9003, 0x9011
@@ -86,13 +90,28 @@ def _device(exif: Any) -> str:
 
 
 def exif_claims(path: Path) -> list[Claim]:
-    """Claims from a JPEG/TIFF's EXIF; [] for other files or unreadable metadata."""
-    from PIL import Image
-
+    """Claims from a JPEG/TIFF file's EXIF; [] for other files or unreadable metadata."""
     try:
         with path.open("rb") as handle:
             head = handle.read(MAX_METADATA_BYTES)
-        with Image.open(io.BytesIO(head), formats=_FORMATS) as image:
+    except OSError:
+        return []
+    return exif_claims_from(head)
+
+
+def might_have_exif(prefix: bytes) -> bool:
+    """Whether a file starting with `prefix` is one Pillow's JPEG, MPO or TIFF parser would try."""
+    return prefix.startswith(_PREFIXES)
+
+
+def exif_claims_from(head: bytes | bytearray) -> list[Claim]:
+    """Claims from the first bytes of a file (intake keeps them during its one pass)."""
+    if not might_have_exif(bytes(head[:4])):
+        return []  # most evidence is video or documents: no Pillow, no copy
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(head[:MAX_METADATA_BYTES]), formats=_FORMATS) as image:
             exif = image.getexif()
             exif_ifd = exif.get_ifd(_EXIF_IFD)
             gps = exif.get_ifd(_GPS_IFD)

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import mimetypes
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,8 +33,8 @@ from svidok.errors import InputError, NotFound
 from svidok.evidence import custody
 from svidok.evidence.blobs import BlobStore, FileBlobStore
 from svidok.evidence.filenames import safe_name
-from svidok.evidence.metadata import Claim, exif_claims
-from svidok.evidence.stream import DEFAULT_CHUNK, Digests, SyncedWriter, decrypt_stream, encrypt_stream
+from svidok.evidence.metadata import MAX_METADATA_BYTES, Claim, exif_claims_from, might_have_exif
+from svidok.evidence.stream import DEFAULT_CHUNK, Digests, Head, SyncedWriter, decrypt_stream, encrypt_stream
 from svidok.services.context import Actor, ServiceContext
 from svidok.services.keys import Protection
 from svidok.store.models import Base
@@ -53,6 +54,12 @@ def default_blob_store(data_dir: Path, url: str | None = None) -> BlobStore:
 
         return S3BlobStore.from_url(url)
     return FileBlobStore(data_dir / "blobs")
+
+
+def _advise_sequential(fd: int) -> None:
+    """Tell the kernel the original is read once, front to back (a larger read-ahead)."""
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
 
 
 @dataclass(frozen=True)
@@ -149,25 +156,28 @@ class EvidenceService:
         self.spool.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.spool, prefix="blob-")
         tmp = Path(tmp_name)
+        head = Head(MAX_METADATA_BYTES, wanted=might_have_exif)
         try:
             # The ciphertext is written once, beside the store: the file store links it
             # into place (no copy); only a remote store (S3) reads it again to upload.
             dst = SyncedWriter(fd)
             try:
-                with path.open("rb") as src:
+                with path.open("rb", buffering=0) as src:  # readinto straight into our frames
+                    _advise_sequential(src.fileno())
                     digests = encrypt_stream(
                         src,
-                        dst,  # type: ignore[arg-type]  # write() is all encrypt_stream needs
+                        dst,
                         self.p.keyring.data_key(BLOB_KEY),
                         BLOB_KEY,
                         self.chunk_size,
+                        head=head,
                     )
             finally:
                 dst.close()
             self.blobs.put(digests.sha256, tmp)
         finally:
             tmp.unlink(missing_ok=True)
-        claims = exif_claims(path)
+        claims = exif_claims_from(head.data)
         found = {c.field: c.value for c in claims}
         if captured_at is not None:
             claims.append(Claim("captured_at", captured_at.isoformat(), "asserted", "submitter statement"))
