@@ -15,19 +15,26 @@ re-run, never resumed). Inside the staging directory files are written under
 their final names; no per-file rename is needed because the staging directory
 is the unit of commit.
 
-Threads (pyrage holds the GIL for a whole `decrypt`, so age is the serial step;
-`issues`/docs: two threads decrypting are no faster than one):
+Threads (pyrage holds the GIL for a whole `decrypt`: two threads decrypting are
+no faster than one, measured; age is the serial step and the disk work is
+arranged around it):
 
 * reader (`ReadAhead`): fetches the packs in the order the decryptor will need
   them (the LRU of decrypted packs is simulated ahead of time); file reads and
   socket receives release the GIL;
-* the caller's thread: age-decrypts each pack once and cuts its chunks into
-  write batches of about 8 MiB (views into the decrypted pack, no copy);
-* writer: checks every chunk's keyed BLAKE3 against its id (BLAKE3 releases
-  the GIL) and `writev`s the batch; a mismatch stops the restore naming the pack;
-* syncer: fsyncs each finished file, then drops it from the page cache
-  (`POSIX_FADV_DONTNEED`: a 10 GiB restore does not evict everything else),
-  and fsyncs the directories at the end.
+* the caller's thread: age-decrypts each pack once, checks every chunk's keyed
+  BLAKE3 against its id (a mismatch stops the restore naming the pack) and
+  cuts the chunks into write batches of about 8 MiB (views into the decrypted
+  pack, no copy). The check stays here: BLAKE3 releases the GIL, and on the
+  writer it would hand the GIL back and forth once per chunk with the
+  decryption, which holds it for a whole pack;
+* writer: one `writev` per batch into the staging directory (one GIL
+  hand-over per batch);
+* syncer: fsyncs each finished file while the next ones are written, then drops
+  it from the page cache (`POSIX_FADV_DONTNEED`: a 10 GiB restore does not
+  evict everything else), and fsyncs the directories at the end. Without it the
+  kernel would start writing back only after gigabytes of dirty pages, and the
+  whole write would happen in one final sync.
 
 Each thread adds the time it is busy to `UnpackStats.busy`, so a run shows which
 step limits it (the busiest one, near the wall time).
@@ -265,9 +272,8 @@ class _Writer:
                     self.stats.add("write", time.perf_counter() - t0)
                 elif action == "write":
                     (batch,) = args
-                    self._check(batch)
                     if fd >= 0:
-                        self._writev(fd, [view for view, _cid, _pack, _path in batch])
+                        self._writev(fd, batch)
                 elif action == "close" and fd >= 0:
                     if kind == "blob":
                         os.fchmod(fd, 0o444)
@@ -326,13 +332,6 @@ class _Writer:
                     break
                 if left is not None:
                     os.close(left)
-
-    def _check(self, batch: list[tuple[memoryview, bytes, str, str]]) -> None:
-        t0 = time.perf_counter()
-        for view, cid, pack, path in batch:
-            if self.checker.chunk_id(view) != cid:
-                raise BackupCorrupt(f"pack {pack}: chunk {cid.hex()[:16]} of {path} does not match its id")
-        self.stats.add("verify", time.perf_counter() - t0)
 
     def _writev(self, fd: int, views: list[memoryview]) -> None:
         t0 = time.perf_counter()
@@ -419,12 +418,18 @@ def unpack(
 
             for f, dest, cids in plan:
                 writer.put(("open", dest, f["kind"]))
-                batch: list[tuple[memoryview, bytes, str, str]] = []
+                batch: list[memoryview] = []
                 pending = written = 0
                 for cid in cids:
                     ref, off, length = where[cid]
                     view = memoryview(plain_of(ref))[off : off + length]
-                    batch.append((view, cid, ref.pack, f["path"]))
+                    t0 = time.perf_counter()
+                    if checker.chunk_id(view) != cid:
+                        raise BackupCorrupt(
+                            f"pack {ref.pack}: chunk {cid.hex()[:16]} of {f['path']} does not match its id"
+                        )
+                    stats.add("verify", time.perf_counter() - t0)
+                    batch.append(view)
                     pending += length
                     written += length
                     if pending >= BATCH or len(batch) >= IOV_MAX:

@@ -31,6 +31,7 @@ import posixpath
 import re
 import secrets
 import stat
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,13 +116,19 @@ def _fsync_dir(path: Path) -> None:
 
 
 class DirTarget:
-    """Objects as files under `root`. Bulk objects (packs) are fsync'ed in one sweep by `flush`,
-    so the kernel writes them back while the backup keeps encrypting; `put(..., durable=True)`
-    and everything a manifest depends on are durable before the manifest is written."""
+    """Objects as files under `root`. Bulk objects (packs and their maps) are fsync'ed a few
+    objects behind the writes, so the disk writes back while the backup keeps encrypting instead
+    of all at the end (the kernel alone would wait for gigabytes of dirty pages); `flush` syncs
+    the rest and their directories. Everything else is durable when `put` returns; everything a
+    manifest depends on is durable before the manifest is written."""
+
+    SYNC_LAG = 4
+    """Bulk objects written but not yet fsync'ed (two packs and their maps)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._unsynced: list[Path] = []
+        self._unsynced: deque[Path] = deque()
+        self._dirs: set[Path] = set()
 
     def describe(self) -> str:
         return f"dir:{self.root}"
@@ -148,25 +155,29 @@ class DirTarget:
             raise TargetError(f"{self.describe()}: cannot write {name}: {exc.strerror}") from exc
         if bulk:
             self._unsynced.append(path)
+            while len(self._unsynced) > self.SYNC_LAG:
+                self._sync(self._unsynced.popleft())
         else:
             _fsync_dir(path.parent)
 
-    def flush(self) -> None:
-        dirs = set()
-        for path in self._unsynced:
+    def _sync(self, path: Path) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
             try:
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # written back: not read again
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                raise TargetError(f"{self.describe()}: cannot sync {path.name}: {exc.strerror}") from exc
-            dirs.add(path.parent)
-        for d in dirs:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # written back: not read again
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise TargetError(f"{self.describe()}: cannot sync {path.name}: {exc.strerror}") from exc
+        self._dirs.add(path.parent)
+
+    def flush(self) -> None:
+        while self._unsynced:
+            self._sync(self._unsynced.popleft())
+        for d in sorted(self._dirs):
             _fsync_dir(d)
-        self._unsynced = []
+        self._dirs = set()
 
     def get(self, name: str) -> bytes:
         try:
