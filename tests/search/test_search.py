@@ -182,3 +182,18 @@ def test_common_words_are_ranked_among_the_newest_matches_and_say_so(
     capped = search(indexed_sqlite, "дубинками")
     assert capped.total == 1 and not capped.total_is_exact
     assert len(capped.hits) == 1 and sum(capped.facets["kind"].values()) == 1
+
+
+def test_an_index_from_before_week_tokens_is_upgraded_in_place(indexed_sqlite: Store) -> None:
+    week = f"|| ' {index.WEEK_MARK}' || strftime('%Y%m%d', d.day, 'weekday 0', '-6 days') "
+    assert week in index._SQLITE[0]
+    with indexed_sqlite.begin() as conn:
+        index.drop_structures(conn)
+        conn.exec_driver_sql(index._SQLITE[0].replace(week, ""))
+        for statement in index._SQLITE[1:]:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    index._ensured.discard(indexed_sqlite.engine)
+    # 10 to 23 August 2020 is two whole weeks: found only through week tokens.
+    weeks = SearchFilters(date_from=date(2020, 8, 10), date_to=date(2020, 8, 23))
+    assert ids(indexed_sqlite, "дубинками", weeks) == ["so_ru"]

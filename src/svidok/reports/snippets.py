@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from svidok.reports.text import highlight_terms
+from svidok.reports.text import matches_query, word_spans
 from svidok.services.context import ServiceContext
 from svidok.store.register import table_of
 
@@ -39,16 +39,30 @@ def display_texts(conn: Connection, ctx: ServiceContext, kind: str, ids: list[st
 
 
 def snippet(texts: list[str], stems: set[str], keys: set[str]) -> tuple[str, list[tuple[int, int]]]:
-    """A window of the texts around the first matched word; spans of the matched words in it."""
+    """A window of the texts around the first matched word; spans of the matched words in it.
+
+    Words are tested up to the first match and then inside the window only: a testimony can
+    hold hundreds of words, and a capitalised one costs a name-key parse."""
     whole = " — ".join(texts)
-    spans = highlight_terms(whole, stems, keys)
+    words = iter(word_spans(whole))
+    first: tuple[int, int] | None = None
+    for word, a, b in words:
+        if matches_query(word, stems, keys):
+            first = (a, b)
+            break
     start = 0
-    if spans and spans[0][0] > WINDOW // 3:
-        start = whole.rfind(" ", 0, spans[0][0] - WINDOW // 3) + 1
+    if first and first[0] > WINDOW // 3:
+        start = whole.rfind(" ", 0, first[0] - WINDOW // 3) + 1
     end = min(len(whole), start + WINDOW)
     if end < len(whole):
         cut = whole.rfind(" ", start, end)
         end = cut if cut > start else end
+    spans = [first] if first else []
+    for word, a, b in words:
+        if b > end:
+            break
+        if matches_query(word, stems, keys):
+            spans.append((a, b))
     text = ("…" if start else "") + whole[start:end] + ("…" if end < len(whole) else "")
     shift = start - (1 if start else 0)
     marks = [(a - shift, b - shift) for a, b in spans if a >= start and b <= end]

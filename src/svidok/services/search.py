@@ -166,8 +166,13 @@ def _matching(conn: Connection, p: Parsed) -> tuple[Select[Any], Any]:
 # -- SQLite: filters as FTS5 tokens, a capped candidate set ----------------------------------------
 
 
+def _month_end(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+
+
 def _date_tokens(conn: Connection, first: date | None, last: date | None) -> list[str]:
-    """Year, month and day tokens that together cover exactly [first, last] (open ends: the data's)."""
+    """Year, month, week and day tokens that together cover exactly [first, last] (open ends:
+    the data's), few of them: each token is one more doclist FTS5 walks for every match."""
     # Two statements: SQLite answers a lone min() or max() from the index, both together by a scan.
     low = conn.execute(select(func.min(DOC.c.day))).scalar()
     high = conn.execute(select(func.max(DOC.c.day))).scalar()
@@ -181,15 +186,22 @@ def _date_tokens(conn: Connection, first: date | None, last: date | None) -> lis
         if day.month == 1 and day.day == 1 and date(day.year, 12, 31) <= end:
             out.append(index.facet_token("year", f"{day.year:04d}"))
             day = date(day.year + 1, 1, 1)
-            continue
-        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        if day.day == 1 and following - timedelta(days=1) <= end:
+        elif day.day == 1 and _month_end(day) <= end:
             out.append(index.facet_token("month", f"{day.year:04d}{day.month:02d}"))
-            day = following
-            continue
-        out.append(index.facet_token("day", day.strftime("%Y%m%d")))
-        day += timedelta(days=1)
+            day = _month_end(day) + timedelta(days=1)
+        elif day.weekday() == 0 and day + timedelta(days=6) <= end and not _whole_month_inside(day, end):
+            out.append(index.facet_token("week", day.strftime("%Y%m%d")))
+            day += timedelta(days=7)
+        else:
+            out.append(index.facet_token("day", day.strftime("%Y%m%d")))
+            day += timedelta(days=1)
     return out
+
+
+def _whole_month_inside(monday: date, end: date) -> bool:
+    """True when the week from `monday` holds the 1st of a month that ends by `end`: that
+    month is one token, so the days before it are taken one by one instead of as a week."""
+    return any((d := monday + timedelta(days=k)).day == 1 and _month_end(d) <= end for k in range(1, 7))
 
 
 def _token_filters(conn: Connection, f: SearchFilters) -> list[list[str]]:
@@ -276,19 +288,18 @@ def _sqlite_search(
     ns = ns[:CANDIDATES]
     # Ranked with the words alone: filter tokens weigh nothing in BM25, but each phrase costs a
     # pass over its whole doclist (a kind token holds a million documents), so the candidates'
-    # rowid range is ranked by the words and the non-candidates in it are dropped here.
+    # rowid range is ranked by the words. Filters leave matches in that range that are not
+    # candidates (ten times as many as the candidates at a million documents): "+rowid IN"
+    # (the plus keeps SQLite from handing the IN to FTS5 as one look-up per candidate) drops
+    # them before bm25() is computed for them, which is most of what ranking cost.
     rank: ColumnElement[float] = literal_column(f"bm25(search_fts, {', '.join(map(str, WEIGHTS))})")
     words = text("search_fts MATCH :words").bindparams(words=to_fts5(p, prefix=prefix))
-    ranked = (
-        select(FTS.c.rowid, rank.label("rank"))
-        .where(words, FTS.c.rowid.between(min(ns), max(ns)))
-        .order_by(rank, FTS.c.rowid)
-    )
+    ranked = select(FTS.c.rowid, rank.label("rank")).where(words, FTS.c.rowid.between(min(ns), max(ns)))
     if sql or groups:  # the range may hold matches that are not candidates
-        wanted = set(ns)
-        order = [(n, r) for n, r in conn.execute(ranked) if n in wanted][offset : offset + limit]
-    else:
-        order = [(n, r) for n, r in conn.execute(ranked.limit(limit).offset(offset))]
+        ranked = ranked.where(text("+search_fts.rowid IN (SELECT value FROM json_each(:ns))")).params(
+            ns=json.dumps(ns)
+        )
+    order = [(n, r) for n, r in conn.execute(ranked.order_by(rank, FTS.c.rowid).limit(limit).offset(offset))]
     scores = dict(order)
     shown = {row.n: row for row in conn.execute(select(*_SHOWN).where(DOC.c.n.in_(list(scores))))}
     rows = [_Row(*shown[n], rank=scores[n]) for n, _ in order if n in shown]
@@ -298,16 +309,17 @@ def _sqlite_search(
     return _Found(rows, len(ns), exact, counts)
 
 
-_FACETS_SQL = """
-WITH c(n) AS MATERIALIZED (SELECT value FROM json_each(:ns))
-SELECT 'doc', d.kind, d.status, d.place_id, strftime('%Y-%m', d.day), d.lang, count(*)
-  FROM c CROSS JOIN search_doc AS d ON d.n = c.n GROUP BY 2, 3, 4, 5, 6
+_FACETS_SQL = f"""
+WITH c(n) AS MATERIALIZED (SELECT value FROM json_each(:ns)),
+d AS MATERIALIZED (SELECT d.kind, d.id, d.status, d.place_id, d.day, d.lang
+  FROM c CROSS JOIN search_doc AS d INDEXED BY {index.SHOWN_INDEX} ON d.n = c.n)
+SELECT 'doc', kind, status, place_id, strftime('%Y-%m', day), lang, count(*) FROM d GROUP BY 2, 3, 4, 5, 6
 UNION ALL SELECT f.facet, f.value, NULL, NULL, NULL, NULL, count(*)
   FROM c CROSS JOIN search_facet AS f ON f.doc_n = c.n GROUP BY f.facet, f.value
 UNION ALL SELECT 'compartment', rc.compartment, NULL, NULL, NULL, NULL, count(*)
-  FROM c CROSS JOIN search_doc AS d ON d.n = c.n
-  CROSS JOIN record_compartment AS rc ON rc.kind = d.kind AND rc.record_id = d.id GROUP BY rc.compartment
-"""
+  FROM d CROSS JOIN record_compartment AS rc ON rc.kind = d.kind AND rc.record_id = d.id
+  GROUP BY rc.compartment
+"""  # nosec B608 # the index name is a constant
 _DOC_FACETS = ("kind", "status", "place", "month", "lang")
 
 
@@ -315,8 +327,9 @@ def _sqlite_facets(conn: Connection, ns: list[int]) -> dict[str, dict[str, int]]
     """Facet counts over the counted matches `ns`, in one statement and one pass per table.
 
     The matches go in as one JSON array and drive every join (CROSS JOIN keeps SQLite from
-    scanning the documents and probing the matches instead); the document columns are
-    grouped together and summed per facet here."""
+    scanning the documents and probing the matches instead); the document columns come from
+    a covering index (`index.SHOWN_INDEX`: SQLite would otherwise read each row by its
+    primary key and step over its terms), are grouped together and summed per facet here."""
     counts: dict[str, Counter[str]] = {}
     for facet, *values, n in conn.execute(text(_FACETS_SQL), {"ns": json.dumps(ns)}):
         if facet == "doc":
