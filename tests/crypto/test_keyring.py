@@ -103,3 +103,29 @@ def test_crypto_shredding_makes_the_subject_unreadable_and_the_log_still_verifie
     assert report.ok and report.entries == 2
     keys_db = (protection.keyring.data_dir / "keys.db").read_bytes()
     assert CANARY_NAME.encode() not in keys_db
+
+
+def test_a_key_destroyed_by_another_process_is_not_served_from_the_cache(
+    protection, settings, secret, monkeypatch
+) -> None:
+    """The server caches subject keys; an erasure from the CLI (another keyring object on the
+    same keys.db) must still take effect on the server's next read."""
+    import svidok.crypto.keyring as keyring_module
+
+    monkeypatch.setattr(keyring_module, "SUBJECT_RECHECK_S", 0.0)  # check keys.db on every read
+    server = protection.keyring
+    made = server.subject_keys(["pe_1", "pe_2", "pe_3"])  # one transaction for the batch
+    assert len(made) == 3 and server.subject_key("pe_1", create=False)[1] == made["subject:pe_1"]
+    cli = Keyring.unlock(settings.data_dir, secret)
+    assert cli.destroy_many(["subject:pe_1", "subject:pe_9"]) == {"subject:pe_1": True, "subject:pe_9": True}
+    with pytest.raises(KeyDestroyed):
+        server.subject_key("pe_1")
+    with pytest.raises(KeyDestroyed):
+        server.subject_key("pe_9")  # a tombstone: never made later either
+    assert server.subject_key("pe_2", create=False)[1] == made["subject:pe_2"]
+    assert cli.destroy_many(["subject:pe_1"]) == {"subject:pe_1": False}
+    assert server.subject_status(["pe_1", "pe_2", "pe_404"]) == {
+        "subject:pe_1": "destroyed",
+        "subject:pe_2": "live",
+    }
+    cli.close()

@@ -27,9 +27,9 @@ Design:
   reading it afterwards raises `KeyDestroyed`.
 * subject keys are many (one per personal record, see `svidok.services.erasure`),
   so they are read through one long-lived connection and kept unwrapped in memory;
-  `PRAGMA data_version` on that connection tells when another connection or
-  process (an erasure from the CLI while the server runs) changed keys.db, and
-  the cache is dropped then. `subject_keys` makes the missing keys of a batch in
+  `PRAGMA data_version` on that connection (checked at most every 0.1 s) tells
+  when another connection or process (an erasure from the CLI while the server
+  runs) changed keys.db, and the cache is dropped then. `subject_keys` makes the missing keys of a batch in
   one transaction (an import writes thousands of personal records at once).
 
 Formats: keyring.json = {"format": "svidok-keyring", "version": 1, "register":
@@ -67,6 +67,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +101,9 @@ _CHECK = b"svidok keyring check v1"
 _CHECK_AAD = b"svidok-keyring/1 check"
 FIXED_KEYS = ("register-db", "blob", "field", "blind-index", "audit-signing")
 SUBJECT_PREFIX = "subject:"
+SUBJECT_RECHECK_S = 0.1
+"""How stale the subject-key cache may be: keys.db is checked for other writers (an erasure
+from the CLI while the server runs) at most this often, not on every value read."""
 BUNDLE_FORMAT = "svidok-backup-keys"
 _PUBLIC_META = ("format", "version", "register", "audit_verifier_key")
 _SIDE_FILES = (
@@ -329,6 +333,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._subject_db: sqlite3.Connection | None = None
         self._subject_version = -1
+        self._subject_checked = -SUBJECT_RECHECK_S
         self._subject_cache: dict[str, bytes] = {}
 
     # -- creating and opening ----------------------------------------------------------------
@@ -457,10 +462,13 @@ class Keyring:
                 self.data_dir / KEYS_FILE, isolation_level=None, check_same_thread=False
             )
             self._subject_db.execute("PRAGMA secure_delete=ON")
-        version = int(self._subject_db.execute("PRAGMA data_version").fetchone()[0])
-        if version != self._subject_version:
-            self._subject_cache.clear()
-            self._subject_version = version
+        now = time.monotonic()
+        if now - self._subject_checked >= SUBJECT_RECHECK_S:
+            self._subject_checked = now
+            version = int(self._subject_db.execute("PRAGMA data_version").fetchone()[0])
+            if version != self._subject_version:
+                self._subject_cache.clear()
+                self._subject_version = version
         return self._subject_db
 
     def subject_keys(self, subject_ids: Iterable[str], *, create: bool = True) -> dict[str, bytes]:
@@ -501,8 +509,12 @@ class Keyring:
                 made = {key_id: os.urandom(32) for key_id in new}
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    for key_id, key in made.items():
-                        self._insert(db, key_id, "subject", key)
+                    master_id, now = self.meta["master_id"], _now()
+                    db.executemany(
+                        "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at)"
+                        " VALUES (?, 'subject', ?, ?, ?)",
+                        [(k, _wrap(self._master, k, key), master_id, now) for k, key in made.items()],
+                    )
                     db.execute("COMMIT")
                 except BaseException:
                     db.execute("ROLLBACK")
@@ -535,6 +547,7 @@ class Keyring:
                 self._subject_db = None
             self._subject_cache.clear()
             self._subject_version = -1
+            self._subject_checked = -SUBJECT_RECHECK_S
 
     def destroy(self, key_id: str) -> bool:
         """Crypto-shred: erase the wrapped key, keep a tombstone. False if already gone."""
