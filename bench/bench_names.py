@@ -31,6 +31,7 @@ from figures import record
 
 ROOT = Path(__file__).resolve().parent
 DEV = ROOT / "data" / "names_dev.jsonl"
+HAND = ROOT / "data" / "names_hand.txt"
 PAIRS = ROOT / "data" / "names_pairs.jsonl"
 RESULTS = ROOT / "results" / "names.md"
 
@@ -528,6 +529,94 @@ def make_dev(n_persons: int = 1500, seed: int = 7) -> list[dict[str, object]]:
     return rows
 
 
+def hand_rows(path: Path = HAND) -> list[dict[str, object]]:
+    """Pairs of the hand-made set (format described at the top of names_hand.txt)."""
+    rows: list[dict[str, object]] = []
+    ref: str | None = None
+    previous: tuple[str, str] | None = None  # (kind, name) of the last variant of this person
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            ref, previous = line[1:].strip(), None
+            continue
+        sign = line[0] if line[0] in "+-" else ""
+        kind, sep, rest = line.lstrip("+-").partition(":")
+        kind, rest = kind.strip(), rest.strip()
+        if not sep or not kind or not rest:
+            raise SystemExit(f"{path}:{number}: cannot read {line!r}")
+        if "|" in rest:
+            a, b = (x.strip() for x in rest.split("|", 1))
+            rows.append({"a": a, "b": b, "same": sign != "-", "kind": kind})
+            continue
+        if ref is None:
+            raise SystemExit(f"{path}:{number}: a variant before any @ person")
+        rows.append({"a": ref, "b": rest, "same": sign != "-", "kind": kind})
+        if sign != "-":
+            # Parts of a double surname (kind "double") are not paired with each other.
+            if previous is not None and not (kind == previous[0] == "double"):
+                rows.append({"a": previous[1], "b": rest, "same": True, "kind": "cross"})
+            previous = (kind, rest)
+    return rows
+
+
+def evaluate(rows: list[dict[str, object]]) -> dict[str, object]:
+    """Precision, recall, F1 of the engine's own decision, accuracy by kind, the errors."""
+    from svidok.names import score_pairs
+
+    results = score_pairs((str(r["a"]), str(r["b"])) for r in rows)
+    tp = fp = fn = 0
+    by_kind: dict[str, list[int]] = {}
+    errors: list[tuple[str, str, str, float]] = []
+    for r, (score, same) in zip(rows, results, strict=True):
+        k = by_kind.setdefault(str(r["kind"]), [0, 0, int(bool(r["same"]))])
+        k[0] += 1
+        k[1] += int(same == r["same"])
+        tp += int(same and bool(r["same"]))
+        fp += int(same and not r["same"])
+        fn += int(not same and bool(r["same"]))
+        if same != r["same"]:
+            errors.append((str(r["kind"]), str(r["a"]), str(r["b"]), score))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    n_pos = sum(1 for r in rows if r["same"])
+    return {
+        "pairs": len(rows),
+        "same": n_pos,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "by_kind": by_kind,
+        "errors": errors,
+    }
+
+
+def kinds_table(result: dict[str, object]) -> str:
+    by_kind = result["by_kind"]
+    assert isinstance(by_kind, dict)
+    lines = []
+    for kind, (n, good, same) in sorted(by_kind.items(), key=lambda kv: (-kv[1][2], kv[0])):
+        what = "recall" if same else "kept apart"
+        lines.append(f"| {kind} | {'same' if same else 'different'} | {n} | {good / n:.3f} ({what}) |")
+    return "\n".join(lines)
+
+
+def show_hand() -> None:
+    sys.path.insert(0, str(ROOT.parent / "src"))
+    result = evaluate(hand_rows())
+    print(
+        f"hand set: {result['pairs']} pairs, {result['same']} same: precision {result['precision']:.4f} "
+        f"recall {result['recall']:.4f} F1 {result['f1']:.4f}"
+    )
+    print(kinds_table(result))
+    errors = result["errors"]
+    assert isinstance(errors, list)
+    for kind, a, b, score in errors:
+        print(f"  {kind:16} {score:.3f}  {a}  |  {b}")
+
+
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
@@ -742,6 +831,8 @@ def main() -> None:
     elif cmd == "make-pairs":
         make_pairs()
         print(f"wrote {PAIRS}")
+    elif cmd == "hand":
+        show_hand()
     elif cmd == "run":
         run()
     else:

@@ -67,6 +67,21 @@ def _typo_sim(a: str, b: str) -> float:
     return 0.0
 
 
+def _transposed(a: str, b: str) -> bool:
+    """Two spellings in one script that differ by two neighbouring letters swapped.
+
+    A swap keeps every letter, so unlike a changed letter it rarely turns one real
+    surname into another, even at the ending (Кузнецво, Гаврилвоа).
+    """
+    return (
+        len(a) == len(b) >= 6
+        and a[0] == b[0]
+        and a != b
+        and OSA.distance(a, b, score_cutoff=1) == 1
+        and sorted(a) == sorted(b)
+    )
+
+
 def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
     # isdisjoint: a yes/no without building the intersection, on the hottest path
     if not a.classes.isdisjoint(b.classes) or not a.coarse_set.isdisjoint(b.coarse_set):
@@ -85,6 +100,8 @@ def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
                     best = max(best, _typo_sim(stem_a, stem_b))
     if best:
         return best, "typo"
+    if _transposed(a.text, b.text):
+        return TYPO, "typo"
     if not a.coarses or not b.coarses:
         return 0.0, "different"
     return min(0.7, Levenshtein.normalized_similarity(a.coarses[0], b.coarses[0])), "different"

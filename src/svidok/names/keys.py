@@ -166,7 +166,9 @@ def _parts(tokens: tuple[str, ...], role: str, initial: bool) -> tuple[PartKey, 
 
 
 def _gender(given: tuple[PartKey, ...], pat: PartKey | None, surname: tuple[PartKey, ...]) -> str:
-    votes = {p.gender for p in given if p.gender and not p.initial}
+    # A given name recognised only by typo tolerance ("Fedora" read as Fyodor) does not
+    # vote: the surname's ending is surer.
+    votes = {p.gender for p in given if p.gender and not p.initial and not p.fuzzy}
     if pat is not None and pat.gender:
         votes.add(pat.gender)
     votes |= {p.gender for p in surname if p.gender}

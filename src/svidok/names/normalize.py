@@ -1,9 +1,10 @@
 """Cleaning raw name text before parsing: Unicode, case, apostrophes, scripts.
 
 `clean` is total: any string gives a (possibly empty) cleaned string in time linear
-in a bounded prefix of the input. Only letters, combining marks, apostrophes,
-hyphens, dots and commas survive; digits, emoji, symbols, control characters and
-bidi overrides become separators or vanish. Mixed-script tokens caused by
+in a bounded prefix of the input. Only letters, apostrophes, hyphens, dots and
+commas survive (combining marks that do not compose with their letter are dropped);
+digits, emoji, symbols, control characters and bidi overrides become separators or
+vanish. Mixed-script tokens caused by
 look-alike letters (a Latin "o" inside a Cyrillic word) are repaired.
 """
 
@@ -34,8 +35,16 @@ _INVISIBLE = (
     "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
     "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
+# Combining marks that NFKC could not fold into a letter: stress marks of dictionaries and
+# Russian Wikipedia (Алекса́ндр), ISO 9's Ukrainian g̀. They vanish; left in, they would
+# split the word (they are not word characters).
+_COMBINING = "".join(chr(c) for c in range(0x300, 0x370))
 _TABLE = str.maketrans(
-    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_INVISIBLE, None)}
+    {
+        **dict.fromkeys(_APOSTROPHES, "'"),
+        **dict.fromkeys(_DASHES, "-"),
+        **dict.fromkeys(_INVISIBLE + _COMBINING, None),
+    }
 )
 # Anything that is not a letter, apostrophe, hyphen, dot or comma separates words.
 _NOT_NAME = re.compile(r"[^\w'\-.,]|[\d_]")

@@ -8,8 +8,11 @@ From a phoneme string (see `readings`) two skeletons are made:
   y), U (у, ю); it keeps Евгения (…Y) apart from Eugene (…E);
 * the *coarse* skeleton merges I and Y into E: Святлана = Светлана, and
   Ukrainian і for Russian е or и; an initial я is read as е (Ягораў = Егоров);
-  з and с are one letter (German s is either: Kusnezow = Кузнецов); л between a
-  vowel and a consonant is в (Волков = Ваўкоў = Вовков).
+  з and с are one letter (German s is either: Kusnezow = Кузнецов), and so are ж
+  and ш (German sch is either: Schukow = Жуков); л between a
+  vowel and a consonant is в (Волков = Ваўкоў = Вовков); Belarusian у before a
+  consonant at the start is в (Уласаў = Власов), and Belarusian в between а and у
+  is dropped (Навумаў = Наумов).
 
 Consonants fold г/ґ/h/х/g into G (Hennadiy = Gennady, Mikhail = Michail), ў/w into
 v, дз into d (Дзмітрый = Дмитрий), ц before a front vowel into t (Ціханоўская =
@@ -92,8 +95,12 @@ def coarse(fine_skel: str) -> str:
     """The coarse skeleton (I merged into E) of a fine skeleton."""
     if fine_skel.startswith("JA"):
         fine_skel = "E" + fine_skel[2:]  # Belarusian Ягораў for Егоров
+    elif fine_skel[:1] == "U" and fine_skel[1:2] not in ("", *"AEIUYJ"):
+        fine_skel = "v" + fine_skel[1:]  # Belarusian у for в before a consonant: Уласаў = Власов
+    if "AvU" in fine_skel:
+        fine_skel = fine_skel.replace("AvU", "AU")  # Belarusian в between а and у: Навумаў = Наумов
     out: list[str] = []
-    for ch in fine_skel.replace("I", "E").replace("Y", "E").replace("z", "s"):
+    for ch in fine_skel.replace("I", "E").replace("Y", "E").replace("z", "s").replace("Z", "S"):
         if out and out[-1] == ch or ch in "AEU" and out and out[-1] in "AEU":
             continue
         out.append(ch)
@@ -101,6 +108,8 @@ def coarse(fine_skel: str) -> str:
     for i in range(1, len(out) - 1):
         if out[i] == "l" and out[i - 1] in "AEU" and out[i + 1] not in "AEU":
             out[i] = "v"
+            if out[i + 1] == "v":
+                out[i + 1] = ""  # a typo's лв: Гаврилвоа
     return "".join(out)
 
 

@@ -4,7 +4,8 @@ A Cyrillic token has one reading. A Latin token is read under every romanisation
 family in `data/latin_readings.yaml` (English/BGN/ICAO, Belarusian passport,
 German, Polish/Łacinka, French, ISO 9/scholarly) and keeps each distinct result:
 "Michail" is Михаил only when read as German, "Chevtchenko" is Шевченко only when
-read as French. Mixed-script tokens are read run by run.
+read as French. Mixed-script tokens are read run by run. A Czech feminine surname
+(Petrovová, Kovalčuková) is also read without the Czech -ová.
 """
 
 from __future__ import annotations
@@ -96,4 +97,28 @@ def readings(token: str) -> tuple[str, ...]:
         phon = "".join(cyrillic_phon(text) if cyr else latin_phon(text, system) for cyr, text in runs)
         if phon and phon not in out:
             out.append(phon)
+    base = _czech_feminine_base(token)
+    if base:
+        out += [phon for phon in readings(base) if phon not in out]
     return tuple(out)
+
+
+_CZECH_STEMS = ("ov", "ev", "ěv", "in", "yn")
+
+
+def _czech_feminine_base(token: str) -> str:
+    """The foreign surname inside a Czech feminine form, or "".
+
+    Czech adds -ová to a woman's foreign surname: Petrova is Petrovová, Kovalčuk is
+    Kovalčuková, Nikolajeva is Nikolajevová. The accent makes it unambiguous; without it
+    only the doubled -ovová/-evová/-inová shape is taken.
+    """
+    if len(token) < 6:
+        return ""
+    if token.endswith("ová"):
+        stem = token[:-3]
+    elif token.endswith(("ovova", "evova", "inova", "ynova")):
+        stem = token[:-3]
+    else:
+        return ""
+    return stem + "a" if stem.endswith(_CZECH_STEMS) else stem

@@ -151,7 +151,12 @@ def analyse(token: str) -> TokenInfo:
     if "v" in initials or "U" in initials:
         initials |= {"v", "U"}  # Belarusian У for В: Уладзімір, U. = V.
     genders = {reg.gender(c) for c in full or dim}
-    sur_stems, sur_classes, sur_gender, shaped = _surname(phons)
+    sur_phons = phons
+    if latin and token.endswith("ine") and len(token) > 4:
+        # French writes -ин as -ine (Iline, Choukhine); only for surnames: a French
+        # given name in -ine is feminine (Valentine, Catherine).
+        sur_phons = phons + tuple(p for p in readings(token[:-1]) if p not in phons)
+    sur_stems, sur_classes, sur_gender, shaped = _surname(sur_phons)
     pat_stems, pat_gender, pat_known = _patronymic(phons)
     return TokenInfo(
         text=token,
