@@ -129,3 +129,17 @@ def test_a_key_destroyed_by_another_process_is_not_served_from_the_cache(
         "subject:pe_2": "live",
     }
     cli.close()
+
+
+def test_subject_keys_made_after_a_rotation_by_another_process_still_open(protection, settings, secret) -> None:
+    """`keys rotate` runs while the server keeps writing: the server still holds the old master,
+    yet the subject keys it makes afterwards must open under the new passphrase."""
+    server = protection.keyring
+    before = server.subject_key("pe_before")[1]
+    new = MasterSecret(passphrase="rotated while serving")
+    assert rotate_master(settings, secret, new, TEST_ARGON2) >= 5
+    after = server.subject_key("pe_after")[1]  # made by the server after the rotation
+    reopened = Keyring.unlock(settings.data_dir, new)
+    assert reopened.subject_key("pe_before", create=False)[1] == before
+    assert reopened.subject_key("pe_after", create=False)[1] == after
+    reopened.close()

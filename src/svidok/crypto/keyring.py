@@ -19,8 +19,13 @@ Design:
   the register, so data backups never carry them: fixed keys (`register-db`,
   `blob`, `field`, `blind-index`, `audit-signing`) and one key per subject
   (`subject:<id>`) for crypto-shredding.
+* subject keys are wrapped by the `subject-wrap` data key, not by the master
+  (rows with `master_id` = "subject-wrap"): the server makes them all the time,
+  and a rotation done by another process while it runs re-wraps that one key, so
+  the keys the server goes on making still open under the new passphrase. Subject
+  keys from before it (wrapped by the master) are still read.
 * rotation (`rotate`) re-wraps every live data key under a new master in one
-  transaction; no data is re-encrypted. The new keyring.json is written beside
+  transaction (subject keys excepted, see above); no data is re-encrypted. The new keyring.json is written beside
   the old one first and renamed after the commit, so an interrupted rotation
   is finished by the next unlock with the new passphrase.
 * destroying a data key deletes its wrapped bytes and leaves a tombstone;
@@ -101,6 +106,11 @@ _CHECK = b"svidok keyring check v1"
 _CHECK_AAD = b"svidok-keyring/1 check"
 FIXED_KEYS = ("register-db", "blob", "field", "blind-index", "audit-signing")
 SUBJECT_PREFIX = "subject:"
+SUBJECT_WRAP = "subject-wrap"
+"""The key that wraps subject keys (itself wrapped by the master), and the `master_id` of the
+rows it wraps. Subject keys are made all the time (every record with personal data); under a
+key of their own they survive a rotation done by another process while the server runs: the
+rotation re-wraps this one key, and the server goes on wrapping new subject keys under it."""
 SUBJECT_RECHECK_S = 0.1
 """How stale the subject-key cache may be: keys.db is checked for other writers (an erasure
 from the CLI while the server runs) at most this often, not on every value read."""
@@ -335,6 +345,7 @@ class Keyring:
         self._subject_version = -1
         self._subject_checked = -SUBJECT_RECHECK_S
         self._subject_cache: dict[str, bytes] = {}
+        self._subject_wrap: bytes | None = None
 
     # -- creating and opening ----------------------------------------------------------------
 
@@ -420,8 +431,8 @@ class Keyring:
     def _rows_under_master(self) -> bool:
         with self._db() as db:
             row = db.execute(
-                "SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL AND master_id != ?",
-                (self.meta["master_id"],),
+                "SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL AND master_id NOT IN (?, ?)",
+                (self.meta["master_id"], SUBJECT_WRAP),
             ).fetchone()
         return int(row[0]) == 0
 
@@ -486,11 +497,12 @@ class Keyring:
             for start in range(0, len(missing), 500):
                 chunk = missing[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for key_id, wrapped, destroyed_at in db.execute(
-                    f"SELECT key_id, wrapped, destroyed_at FROM data_key WHERE key_id IN ({marks})",  # nosec B608
+                for key_id, wrapped, destroyed_at, master_id in db.execute(
+                    "SELECT key_id, wrapped, destroyed_at, master_id FROM data_key"  # nosec B608
+                    f" WHERE key_id IN ({marks})",
                     chunk,
                 ):
-                    rows[key_id] = (wrapped, destroyed_at)
+                    rows[key_id] = (wrapped, destroyed_at, master_id)
             new = []
             for key_id in missing:
                 row = rows.get(key_id)
@@ -502,18 +514,20 @@ class Keyring:
                 if row[1] is not None or row[0] is None:
                     raise KeyDestroyed(key_id)
                 try:
-                    out[key_id] = _unwrap(self._master, key_id, bytes(row[0]))
+                    wrapper = self._wrap_key() if row[2] == SUBJECT_WRAP else self._master
+                    out[key_id] = _unwrap(wrapper, key_id, bytes(row[0]))
                 except InvalidTag as exc:
                     raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
             if new:
                 made = {key_id: os.urandom(32) for key_id in new}
+                wrapper = self._wrap_key()  # first: making it writes through another connection
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    master_id, now = self.meta["master_id"], _now()
+                    now = _now()
                     db.executemany(
                         "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at)"
                         " VALUES (?, 'subject', ?, ?, ?)",
-                        [(k, _wrap(self._master, k, key), master_id, now) for k, key in made.items()],
+                        [(k, _wrap(wrapper, k, key), SUBJECT_WRAP, now) for k, key in made.items()],
                     )
                     db.execute("COMMIT")
                 except BaseException:
@@ -522,6 +536,12 @@ class Keyring:
                 out.update(made)
             self._subject_cache.update(out)
             return out
+
+    def _wrap_key(self) -> bytes:
+        """The subject-key wrapping key, made on first use (registers from before it have none)."""
+        if self._subject_wrap is None:
+            self._subject_wrap = self.data_key(SUBJECT_WRAP, create=True, purpose="fixed")
+        return self._subject_wrap
 
     def subject_status(self, subject_ids: Iterable[str]) -> dict[str, str]:
         """'live' or 'destroyed' for each `subject:<id>` key that exists (absent ones are left out)."""
@@ -548,6 +568,7 @@ class Keyring:
             self._subject_cache.clear()
             self._subject_version = -1
             self._subject_checked = -SUBJECT_RECHECK_S
+            self._subject_wrap = None
 
     def destroy(self, key_id: str) -> bool:
         """Crypto-shred: erase the wrapped key, keep a tombstone. False if already gone."""
@@ -557,7 +578,7 @@ class Keyring:
         """Crypto-shred several keys in one transaction (one erasure destroys the keys of a person
         and of every record naming them). Key id -> True if it was live (or never existed: a
         tombstone is written so it is never created later), False if already destroyed."""
-        fixed = [k for k in key_ids if k in FIXED_KEYS]
+        fixed = [k for k in key_ids if k in FIXED_KEYS or k == SUBJECT_WRAP]
         if fixed:
             raise InputError(f"{fixed[0]} is a register key; destroying it is a panic wipe, not this")
         with self._lock:
@@ -607,7 +628,10 @@ class Keyring:
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")
-            rows = db.execute("SELECT key_id, wrapped FROM data_key WHERE wrapped IS NOT NULL").fetchall()
+            rows = db.execute(  # subject keys under the wrapping key stay as they are
+                "SELECT key_id, wrapped FROM data_key WHERE wrapped IS NOT NULL AND master_id != ?",
+                (SUBJECT_WRAP,),
+            ).fetchall()
             for key_id, wrapped in rows:
                 key = _unwrap(self._master, key_id, bytes(wrapped))
                 db.execute(
@@ -641,16 +665,20 @@ class Keyring:
         db = self._db()
         try:
             rows = db.execute(
-                "SELECT key_id, purpose, wrapped, created_at, destroyed_at FROM data_key ORDER BY key_id"
+                "SELECT key_id, purpose, wrapped, created_at, destroyed_at, master_id FROM data_key"
+                " ORDER BY key_id"
             ).fetchall()
         finally:
             db.close()
         keys = []
-        for key_id, purpose, wrapped, created_at, destroyed_at in rows:
+        wrap_row = next((r for r in rows if r[0] == SUBJECT_WRAP and r[2] is not None), None)
+        subject_wrap = _unwrap(self._master, SUBJECT_WRAP, bytes(wrap_row[2])) if wrap_row else None
+        for key_id, purpose, wrapped, created_at, destroyed_at, master_id in rows:
             key = None
             if wrapped is not None and destroyed_at is None:
+                wrapper = subject_wrap if master_id == SUBJECT_WRAP and subject_wrap else self._master
                 try:
-                    key = _b64(_unwrap(self._master, key_id, bytes(wrapped)))
+                    key = _b64(_unwrap(wrapper, key_id, bytes(wrapped)))
                 except InvalidTag as exc:
                     raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
             keys.append(
