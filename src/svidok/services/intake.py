@@ -58,6 +58,7 @@ from svidok.domain.vocabulary import LANGUAGES, vocabulary
 from svidok.errors import ConflictError, InputError, NotFound
 from svidok.services.context import AuditSink, ServiceContext, utc_now
 from svidok.services.evidence import EvidenceService, Prepared
+from svidok.store.db import fields_of
 from svidok.store.models import Base
 from svidok.store.register import Store
 
@@ -348,6 +349,10 @@ _ROW_INSERTS = {name: insert(Base.metadata.tables[name]) for name in _ROW_ORDER}
 
 def _write_rows(conn: Connection, batch: list[Rows]) -> None:
     """One executemany per table and one audit append for many submissions."""
+    cipher = fields_of(conn.dialect)
+    if cipher is not None:  # the subject keys of the whole batch in one key-store commit
+        personal = ("source", "mention")
+        cipher.prepare(row["id"] for item in batch for name in personal for row in item.tables.get(name, ()))
     for name in _ROW_ORDER:
         rows = [row for item in batch for row in item.tables.get(name, ())]
         if rows:
