@@ -11,7 +11,10 @@ in and opens it on the way out (AES-256-GCM under the keyring's `field` key, see
 that they never reach a log line. `name_key.key` (the linker's blocking keys,
 derived from names and looked up by equality) is a `BlindKey`: a keyed hash on
 PostgreSQL, so the look-up still works and the stored value says nothing.
-On SQLite both pass values through: SQLCipher encrypts the whole file.
+On SQLite both pass values through (SQLCipher encrypts the whole file), except the
+`personal` columns (`info=PERSONAL`): a person's own data, sealed on both backends
+under its row's own subject key so that erasing the record destroys it
+(`svidok.services.erasure`).
 
 The schema is created only by Alembic migrations (`store/migrations`); a test
 proves the migrations and these models agree.
