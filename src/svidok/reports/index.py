@@ -73,7 +73,8 @@ _FTS_DELETE = (
 )
 _FTS_INSERT = f"INSERT INTO search_fts(rowid, terms, names, facets) {_FTS_ROW.format('new')};"
 SHOWN_INDEX = "ix_search_doc_facets"
-"""SQLite: a covering index of the document columns that facets count (queries name it)."""
+FACET_INDEX = "ix_search_facet_counts"
+"""SQLite: covering indexes of what facets count, per document (queries name them)."""
 # A document's facet rows must exist when its row is inserted and still exist when it is deleted
 # (the triggers read them through the view): `_write` inserts facets first, `refresh` deletes
 # documents first.
@@ -90,9 +91,11 @@ _SQLITE = (
     # The facet counts read these columns of up to 1,000 documents: from the table, each read
     # would step over the row's terms (often overflow pages, cold at a million documents).
     f"CREATE INDEX IF NOT EXISTS {SHOWN_INDEX} ON search_doc (n, kind, status, place_id, day, lang, id)",
+    f"CREATE INDEX IF NOT EXISTS {FACET_INDEX} ON search_facet (doc_n, facet, value)",
 )
 _SQLITE_DROP = (
     f"DROP INDEX IF EXISTS {SHOWN_INDEX}",
+    f"DROP INDEX IF EXISTS {FACET_INDEX}",
     "DROP TRIGGER IF EXISTS search_doc_ai",
     "DROP TRIGGER IF EXISTS search_doc_ad",
     "DROP TRIGGER IF EXISTS search_doc_bd",
@@ -125,7 +128,9 @@ def facet_token(facet: str, value: str) -> str:
 
 PG_VECTOR = "to_tsvector('simple'::regconfig, search_doc.terms || ' ' || search_doc.names)"
 _PG_TSV = f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin ({PG_VECTOR})"
-RUNTIME_STRUCTURES = frozenset({"search_fts", "search_fts_content", "ix_search_doc_tsv", SHOWN_INDEX})
+RUNTIME_STRUCTURES = frozenset(
+    {"search_fts", "search_fts_content", "ix_search_doc_tsv", SHOWN_INDEX, FACET_INDEX}
+)
 """Made by `ensure` on first use, outside the migrations (dialect-specific); schema checks skip them."""
 
 # The trigram index of registers indexed before migration 0010 (which drops it) is dropped too.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from svidok.reports.text import matches_query, word_spans
+from svidok.reports.text import matches_keys, matches_query, matches_stems, word_spans
 from svidok.services.context import ServiceContext
 from svidok.store.register import table_of
 
@@ -39,17 +39,17 @@ def display_texts(conn: Connection, ctx: ServiceContext, kind: str, ids: list[st
 
 
 def snippet(texts: list[str], stems: set[str], keys: set[str]) -> tuple[str, list[tuple[int, int]]]:
-    """A window of the texts around the first matched word; spans of the matched words in it.
+    """A window of the texts around a matched word; spans of the matched words in it.
 
-    Words are tested up to the first match and then inside the window only: a testimony can
-    hold hundreds of words, and a capitalised one costs a name-key parse."""
+    The window starts near the first word with a query stem, or, when no word has one (a
+    Latin query over Cyrillic text), near the first that shares a name key; name keys are
+    tested inside the window only otherwise: a testimony can hold hundreds of words, and
+    each capitalised one costs a parse by the name engine."""
     whole = " — ".join(texts)
-    words = iter(word_spans(whole))
-    first: tuple[int, int] | None = None
-    for word, a, b in words:
-        if matches_query(word, stems, keys):
-            first = (a, b)
-            break
+    words = list(word_spans(whole))
+    first = next(((a, b) for word, a, b in words if matches_stems(word, stems)), None)
+    if first is None:
+        first = next(((a, b) for word, a, b in words if matches_keys(word, keys)), None)
     start = 0
     if first and first[0] > WINDOW // 3:
         start = whole.rfind(" ", 0, first[0] - WINDOW // 3) + 1
@@ -57,16 +57,10 @@ def snippet(texts: list[str], stems: set[str], keys: set[str]) -> tuple[str, lis
     if end < len(whole):
         cut = whole.rfind(" ", start, end)
         end = cut if cut > start else end
-    spans = [first] if first else []
-    for word, a, b in words:
-        if b > end:
-            break
-        if matches_query(word, stems, keys):
-            spans.append((a, b))
+    spans = [(a, b) for word, a, b in words if a >= start and b <= end and matches_query(word, stems, keys)]
     text = ("…" if start else "") + whole[start:end] + ("…" if end < len(whole) else "")
     shift = start - (1 if start else 0)
-    marks = [(a - shift, b - shift) for a, b in spans if a >= start and b <= end]
-    return text, marks
+    return text, [(a - shift, b - shift) for a, b in spans]
 
 
 def marked(text: str, marks: list[tuple[int, int]], before: str = "[", after: str = "]") -> str:

@@ -34,7 +34,9 @@ __all__ = [
     "doc_terms",
     "highlight_terms",
     "key_tokens",
+    "matches_keys",
     "matches_query",
+    "matches_stems",
     "query_alternatives",
     "stem",
     "tokens",
@@ -141,15 +143,22 @@ def query_alternatives(word: str) -> tuple[list[str], list[str]]:
     return stems, list(key_tokens(word)) if len(word) > 2 else []
 
 
-def matches_query(word: str, stems: set[str], keys: set[str]) -> bool:
-    """True when a query with these stems and name keys matched `word` (for highlighting).
-
-    Name keys are tried last and only for capitalised words: they cost a parse by the name
-    engine (about a millisecond for a word not seen before)."""
+def matches_stems(word: str, stems: set[str]) -> bool:
+    """True when `word` has one of the query's stems (in any language of its script)."""
     folded = fold(word)
-    if folded in stems or any(stem(folded, lang) in stems for lang in (*query_langs(folded), "x")):
-        return True
+    return folded in stems or any(stem(folded, lang) in stems for lang in (*query_langs(folded), "x"))
+
+
+def matches_keys(word: str, keys: set[str]) -> bool:
+    """True when `word` is capitalised and shares a name key with the query.
+
+    Costs a parse by the name engine (about a millisecond for a word not seen before)."""
     return bool(keys) and len(word) > 2 and word[0].isupper() and bool(keys.intersection(key_tokens(word)))
+
+
+def matches_query(word: str, stems: set[str], keys: set[str]) -> bool:
+    """True when a query with these stems and name keys matched `word` (for highlighting)."""
+    return matches_stems(word, stems) or matches_keys(word, keys)
 
 
 def word_spans(text: str) -> Iterable[tuple[str, int, int]]:

@@ -315,7 +315,8 @@ d AS MATERIALIZED (SELECT d.kind, d.id, d.status, d.place_id, d.day, d.lang
   FROM c CROSS JOIN search_doc AS d INDEXED BY {index.SHOWN_INDEX} ON d.n = c.n)
 SELECT 'doc', kind, status, place_id, strftime('%Y-%m', day), lang, count(*) FROM d GROUP BY 2, 3, 4, 5, 6
 UNION ALL SELECT f.facet, f.value, NULL, NULL, NULL, NULL, count(*)
-  FROM c CROSS JOIN search_facet AS f ON f.doc_n = c.n GROUP BY f.facet, f.value
+  FROM c CROSS JOIN search_facet AS f INDEXED BY {index.FACET_INDEX} ON f.doc_n = c.n
+  GROUP BY f.facet, f.value
 UNION ALL SELECT 'compartment', rc.compartment, NULL, NULL, NULL, NULL, count(*)
   FROM d CROSS JOIN record_compartment AS rc ON rc.kind = d.kind AND rc.record_id = d.id
   GROUP BY rc.compartment
@@ -329,7 +330,9 @@ def _sqlite_facets(conn: Connection, ns: list[int]) -> dict[str, dict[str, int]]
     The matches go in as one JSON array and drive every join (CROSS JOIN keeps SQLite from
     scanning the documents and probing the matches instead); the document columns come from
     a covering index (`index.SHOWN_INDEX`: SQLite would otherwise read each row by its
-    primary key and step over its terms), are grouped together and summed per facet here."""
+    primary key and step over its terms), are grouped together and summed per facet here;
+    violation types and units come from another (`index.FACET_INDEX`), without a row look-up
+    each."""
     counts: dict[str, Counter[str]] = {}
     for facet, *values, n in conn.execute(text(_FACETS_SQL), {"ns": json.dumps(ns)}):
         if facet == "doc":
