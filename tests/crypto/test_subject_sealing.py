@@ -76,3 +76,29 @@ def test_a_public_submission_is_sealed_under_its_own_source_key(protection: Prot
         assert "Kanarejka" not in stored
         source = table_of("source")
         assert "Kanarejka" in conn.execute(select(source.c.text)).scalar_one()
+
+
+def test_an_update_must_bring_the_records_key(protection: Protection) -> None:
+    """An UPDATE cannot see which row it writes, so a plain personal value is refused (it would
+    be stored outside its record's key, out of any erasure's reach)."""
+    import pytest
+    from sqlalchemy import insert, update
+
+    from svidok.crypto.fields import SubjectValue
+    from svidok.errors import ConfigError
+
+    person = table_of("person")
+    with protection.store.begin() as conn:
+        conn.execute(insert(person).values(id="pe_1", primary_name="Zmitser Kanarejka", pseudonym="W-1"))
+    with pytest.raises(ConfigError, match=r"person\.primary_name is personal"), protection.store.begin() as conn:
+        conn.execute(update(person).where(person.c.id == "pe_1").values(primary_name="Someone Else"))
+    with protection.store.begin() as conn:
+        conn.execute(
+            update(person)
+            .where(person.c.id == "pe_1")
+            .values(primary_name=SubjectValue("Zmitser K.", subject="pe_1"), pseudonym="W-2")
+        )
+        conn.execute(update(person).where(person.c.id == "pe_1").values(sex="male"))  # not personal
+    assert _unsealed(protection) == {}
+    with protection.store.read() as conn:
+        assert conn.execute(select(person.c.primary_name)).scalar_one() == "Zmitser K."

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Insert, Table, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Insert, Table, Update, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
-from svidok.crypto.fields import FieldCipher, SubjectValue
+from svidok.crypto.fields import ERASED, FieldCipher, SubjectValue
 from svidok.errors import ConfigError, DatabaseUnavailable
 
 PG_CONNECT_TIMEOUT = 5
@@ -156,15 +156,37 @@ def _subject_row(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any
     return out
 
 
+def _check_update(
+    table: Table, clause: Update, columns: tuple[str, ...], multiparams: Any, params: Any
+) -> None:
+    """An UPDATE cannot know a row's id from its WHERE clause, so it must bring `SubjectValue`s
+    (or `ERASED`) itself: a plain value would be stored outside its record's key, and no
+    erasure would reach it. Fail closed."""
+    inline = getattr(clause, "_values", None) or {}
+    given = {getattr(k, "key", k): getattr(v, "value", v) for k, v in inline.items()}
+    for row in [params or {}, *(r for r in (multiparams or ()) if isinstance(r, dict))]:
+        given.update(row)
+    for name in columns:
+        value = given.get(name)
+        if isinstance(value, str) and not isinstance(value, SubjectValue) and value != ERASED:
+            raise ConfigError(
+                f"{table.name}.{name} is personal: write SubjectValue(value, subject=<row id>)"
+            )
+
+
 def _seal_personal(
     conn: Connection, clause: Any, multiparams: Any, params: Any, _options: Any
 ) -> tuple[Any, Any, Any]:
-    """`before_execute`: wrap the personal values of an INSERT in `SubjectValue(value, row id)`."""
-    if not isinstance(clause, Insert) or not isinstance(clause.table, Table):
+    """`before_execute`: wrap the personal values of an INSERT in `SubjectValue(value, row id)`;
+    refuse an UPDATE that would write one without its record's key."""
+    if not isinstance(clause, Insert | Update) or not isinstance(clause.table, Table):
         return clause, multiparams, params
     columns = personal_columns(clause.table)
     cipher = fields_of(conn.dialect)
     if not columns or cipher is None:
+        return clause, multiparams, params
+    if isinstance(clause, Update):
+        _check_update(clause.table, clause, columns, multiparams, params)
         return clause, multiparams, params
     if multiparams and isinstance(multiparams, list | tuple) and isinstance(multiparams[0], dict):
         rows = [_subject_row(r, columns) for r in multiparams]
