@@ -254,6 +254,7 @@ def test_values_sealed_before_subject_keys_are_resealed_then_erased(register: Pr
     assert _raw_token(p, "person", "primary_name", "pe_officer1").startswith("v1:subject:pe_officer1:")
     erase(p, _as(p, "admin"), "person", "pe_officer1", "erasure request")
     assert OTHER not in _export(p, tmp_path)
+    assert reseal_subjects(p, _system(p)) == 0  # erased records are skipped, not an error
     assert audit_service.verify_register(p, _system(p)).ok
 
 
@@ -363,3 +364,25 @@ def test_svidok_erase_person_on_the_command_line(tmp_path: Path) -> None:
     assert [s for s in SECRETS if s in out.read_text("utf-8")] == []
     verified = runner.invoke(app, ["--data-dir", str(settings.data_dir), "audit", "verify"], env=env)
     assert verified.exit_code == 0, verified.output
+
+
+def test_an_older_value_under_an_already_destroyed_key_is_overwritten(register: Protection, tmp_path: Path) -> None:
+    """`keys shred` of a record whose values predate subject keys left them readable; erasing
+    the record overwrites them with [erased], once."""
+    from svidok.services.keys import shred_subject
+
+    p = register
+    with p.store.begin() as conn:
+        conn.execute(text("DELETE FROM name_key"))
+        if p.store.dialect == "sqlite":
+            conn.execute(text("UPDATE person SET primary_name = :n WHERE id = 'pe_officer1'"), {"n": OTHER})
+        else:
+            old = p.store.engine.dialect.svidok_fields.seal("person", "primary_name", OTHER)  # type: ignore[attr-defined]
+            conn.execute(text("UPDATE person SET primary_name = :n WHERE id = 'pe_officer1'"), {"n": old})
+    shred_subject(p, "admin", "pe_officer1", "old-style shredding")
+    assert OTHER in _export(p, tmp_path)  # the key is gone but the old value never used it
+    report = erase(p, _as(p, "admin"), "person", "pe_officer1", "erasure request")
+    assert report.resealed == 1 and not report.already_erased
+    assert OTHER not in _export(p, tmp_path)
+    assert reseal_subjects(p, _system(p)) == 0
+    assert erase(p, _as(p, "admin"), "person", "pe_officer1", "erasure request").already_erased

@@ -143,12 +143,14 @@ def _reseal(conn: Connection, kind: str, ids: list[str], destroyed: set[str] | N
     count = 0
     for rid, names in stale.items():
         columns = sorted(names)
+        current = conn.execute(select(*(table.c[c] for c in columns)).where(table.c.id == rid)).one()
+        values: dict[str, str]
         if destroyed and rid in destroyed:
-            values: dict[str, str] = dict.fromkeys(columns, ERASED)
+            values = {c: ERASED for c, v in zip(columns, current, strict=True) if v != ERASED}
         else:
-            current = conn.execute(select(*(table.c[c] for c in columns)).where(table.c.id == rid)).one()
             values = {c: SubjectValue(str(v), subject=rid) for c, v in zip(columns, current, strict=True)}
-        conn.execute(update(table).where(table.c.id == rid).values(values))
+        if values:
+            conn.execute(update(table).where(table.c.id == rid).values(values))
         count += len(values)
     return count
 
@@ -168,9 +170,11 @@ def reseal_subjects(
         with p.store.read() as conn:
             ids = [str(r[0]) for r in conn.execute(select(table.c.id).order_by(table.c.id))]
         for chunk in _chunks(ids):
+            status = p.keyring.subject_status(chunk)
+            gone = {rid for rid in chunk if status.get(f"subject:{rid}") == "destroyed"}
             with p.store.begin() as conn:
-                p.keyring.subject_keys(chunk)
-                total += _reseal(conn, kind, chunk)
+                p.keyring.subject_keys(rid for rid in chunk if rid not in gone)
+                total += _reseal(conn, kind, chunk, gone)
     with p.store.begin() as conn:
         p.audit.append(conn, ctx.actor.name, "key.reseal", None, None, {"resealed": total})
     return total
