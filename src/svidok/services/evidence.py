@@ -1,7 +1,8 @@
 """Evidence use cases: intake, verify, export (EV-01 … EV-05).
 
-Intake reads the file once: SHA-256 and BLAKE3 of the original bytes and its
-encryption (`svidok.evidence.stream`) in the same pass, into a temporary file
+Intake reads the file once: SHA-256 and BLAKE3 of the original bytes, its
+encryption (`svidok.evidence.stream`) and, for a JPEG or TIFF, the head its
+metadata is read from, all in the same pass, into a temporary file
 that the blob store then links into place under the SHA-256 (never replacing
 an existing blob). Then, in one transaction: the `evidence` row, the blob row,
 the capture claims (EXIF beside assertions), the custody event `intake` and its
