@@ -28,6 +28,7 @@ from svidok.errors import ImportFailed, RecordProblem
 from svidok.services.incoming import Incoming
 from svidok.services.transfer import export_form
 from svidok.services.validation import FieldProblems, cleaner
+from svidok.store.db import fields_of, personal_columns
 from svidok.store.models import RECORD_TABLES
 from svidok.store.register import Store, insert_rows, table_of
 
@@ -154,6 +155,10 @@ class Importer:
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for entry in accepted:
             by_kind[entry.kind].append(entry.record)
+        cipher = fields_of(conn.dialect)
+        if cipher is not None:  # every subject key of the chunk in one key-store commit, not one per kind
+            personal = [kind for kind in by_kind if personal_columns(table_of(kind))]
+            cipher.prepare(r["id"] for kind in personal for r in by_kind[kind])
         for kind in RECORD_TABLES:
             if by_kind.get(kind):
                 insert_rows(conn, table_of(kind), by_kind[kind])
