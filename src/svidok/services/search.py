@@ -317,10 +317,12 @@ SELECT 'doc', kind, status, place_id, strftime('%Y-%m', day), lang, count(*) FRO
 UNION ALL SELECT f.facet, f.value, NULL, NULL, NULL, NULL, count(*)
   FROM c CROSS JOIN search_facet AS f INDEXED BY {index.FACET_INDEX} ON f.doc_n = c.n
   GROUP BY f.facet, f.value
+"""  # nosec B608 # the index names are constants
+_COMPARTMENTS_SQL = """
 UNION ALL SELECT 'compartment', rc.compartment, NULL, NULL, NULL, NULL, count(*)
   FROM d CROSS JOIN record_compartment AS rc ON rc.kind = d.kind AND rc.record_id = d.id
   GROUP BY rc.compartment
-"""  # nosec B608 # the index name is a constant
+"""
 _DOC_FACETS = ("kind", "status", "place", "month", "lang")
 
 
@@ -334,7 +336,12 @@ def _sqlite_facets(conn: Connection, ns: list[int]) -> dict[str, dict[str, int]]
     violation types and units come from another (`index.FACET_INDEX`), without a row look-up
     each."""
     counts: dict[str, Counter[str]] = {}
-    for facet, *values, n in conn.execute(text(_FACETS_SQL), {"ns": json.dumps(ns)}):
+    # A register where no record is in a compartment has no compartment facet: its look-ups
+    # (a third of the statement) are left out.
+    rc = Base.metadata.tables["record_compartment"]
+    assigned = conn.execute(select(rc.c.record_id).limit(1)).first() is not None
+    sql = _FACETS_SQL + (_COMPARTMENTS_SQL if assigned else "")
+    for facet, *values, n in conn.execute(text(sql), {"ns": json.dumps(ns)}):
         if facet == "doc":
             for name, value in zip(_DOC_FACETS, values, strict=True):
                 if value is not None:
