@@ -41,6 +41,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import blake3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from figures import record
 
@@ -152,6 +153,56 @@ def full_add(directory: Path, src: Path, chunk: int, expected: str) -> Timing:
     return took
 
 
+def parts(src: Path, shm: Path, disk: Path) -> dict[str, float]:
+    """CPU seconds of each step of intake alone, on one thread, over the whole file (least of 3).
+
+    Where the time goes, in the units of the table: what the threads of the pipeline
+    share out, and what no arrangement of threads removes from the total.
+    """
+    block = FRAME
+    buf = bytearray(block)
+    out = bytearray(block + 16)
+    view, sealed = memoryview(buf), memoryview(out)
+    aead = AESGCM(AESGCM.generate_key(256))
+    nonce = bytes(12)
+
+    def over_file(step: Callable[[memoryview], object]) -> float:
+        clock = _Clock()
+        with src.open("rb", buffering=0) as fh:
+            while n := fh.readinto(buf):
+                step(view[:n])
+        return clock.stop()[1]
+
+    def write_to(directory: Path) -> float:
+        target = directory / "parts.bin"
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        clock = _Clock()
+        try:
+            for _ in range(src.stat().st_size // block):
+                os.write(fd, sealed)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        took = clock.stop()[1]
+        target.unlink()
+        return took
+
+    read = min(over_file(lambda _view: None) for _ in range(3))
+    sha, b3 = hashlib.sha256(), blake3.blake3()
+    found = {
+        "read (`readinto`, page cache)": read,
+        "SHA-256": min(over_file(sha.update) for _ in range(3)) - read,
+        "BLAKE3": min(over_file(b3.update) for _ in range(3)) - read,
+        "AES-256-GCM (`encrypt_into`)": min(
+            over_file(lambda v: aead.encrypt_into(nonce, v, b"", sealed[: len(v) + 16])) for _ in range(3)
+        )
+        - read,
+        "write + fsync, tmpfs": min(write_to(shm) for _ in range(3)),
+        "write + fsync, disk": min(write_to(disk) for _ in range(3)),
+    }
+    return found
+
+
 def _size_label(mib: int) -> str:
     return f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
 
@@ -164,6 +215,7 @@ def main() -> None:
     parser.add_argument("--disk-dir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--tmpfs-dir", type=Path, default=Path("/dev/shm"))
     parser.add_argument("--measures", default=",".join(MEASURES), help="comma-separated subset")
+    parser.add_argument("--parts", action="store_true", help="Also time each step alone (CPU).")
     parser.add_argument("--no-write", action="store_true", help="Print only; do not write results.")
     args = parser.parse_args()
     chosen = [m for m in MEASURES if m in args.measures.split(",")]
@@ -200,6 +252,7 @@ def main() -> None:
                 cpu_best[name] = min(cpu_best.get(name, float("inf")), cpu_took)
                 rounds.setdefault(name, []).append(took)
                 print(f"round {n + 1} {name:12} {mib / took:8,.0f} MiB/s  (load {loadavg()})", flush=True)
+        steps = parts(src, shm, disk) if args.parts else {}
     load_after = loadavg()
     minutes = (time.perf_counter() - started) / 60
     rate = {name: mib / took for name, took in best.items()}
@@ -236,6 +289,15 @@ def main() -> None:
             f"| {described[name]} | {rate[name]:,.0f} | {cell(ratio)} | {cell(versus_write)} "
             f"| {1000 * cpu_best[name] / mib:.2f} |"
         )
+    if steps:
+        table += [
+            "",
+            "Each step alone, one thread, over the same file (CPU ms per MiB, least of 3):",
+            "",
+            "| step | CPU ms per MiB |",
+            "| --- | ---: |",
+            *(f"| {step} | {1000 * cpu_s / mib:.2f} |" for step, cpu_s in steps.items()),
+        ]
     text = "\n".join(table)
     print(text)
     print(f"peak RSS {rss:,.0f} MiB; load average before {load_before}, after {load_after}")
