@@ -25,9 +25,10 @@ Design:
   the keys the server goes on making still open under the new passphrase. Subject
   keys from before it (wrapped by the master) are still read.
 * rotation (`rotate`) re-wraps every live data key under a new master in one
-  transaction (subject keys excepted, see above); no data is re-encrypted. The new keyring.json is written beside
-  the old one first and renamed after the commit, so an interrupted rotation
-  is finished by the next unlock with the new passphrase.
+  transaction (subject keys excepted, see above); no data is re-encrypted. The
+  new keyring.json is written beside the old one first and renamed after the
+  commit, so an interrupted rotation is finished by the next unlock with the
+  new passphrase.
 * destroying a data key deletes its wrapped bytes and leaves a tombstone;
   reading it afterwards raises `KeyDestroyed`.
 * subject keys are many (one per personal record, see `svidok.services.erasure`),
@@ -487,6 +488,13 @@ class Keyring:
         transaction when `create`. `KeyDestroyed` if any was destroyed: a shredded subject is
         never silently given a new key."""
         wanted = list(dict.fromkeys(f"{SUBJECT_PREFIX}{s}" for s in subject_ids))
+        if len(wanted) == 1:  # the column type asks for one key per value: the cached case, short
+            with self._lock:
+                if self._subject_db is not None and not self._destroyed:
+                    self._subject_conn()
+                    found = self._subject_cache.get(wanted[0])
+                    if found is not None:
+                        return {wanted[0]: found}
         with self._lock:
             if self._destroyed:
                 raise KeyringMissing(f"the keyring of {self.data_dir} was destroyed on this machine")
