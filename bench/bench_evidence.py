@@ -36,16 +36,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import blake3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from figures import record
 
 from svidok.crypto.keyring import TEST_ARGON2, MasterSecret
+from svidok.evidence import stream
 from svidok.evidence.blobs import FileBlobStore
 from svidok.evidence.stream import encrypt_stream
 from svidok.services.evidence import EvidenceService
@@ -82,16 +85,35 @@ def make_file(path: Path, size: int, seed: int) -> str:
     return sha.hexdigest()
 
 
-Timing = tuple[float, float]
-"""(wall seconds, CPU seconds of the whole process: every thread)."""
+Timing = tuple[float, float, float]
+"""(wall seconds, CPU seconds of the whole process, CPU seconds of its busiest thread)."""
+
+THREAD_CPU: dict[str, float] = {}
+_stage = stream._Hasher._stage
+
+
+def _timed_stage(self: stream._Hasher, *args: Any) -> None:
+    """The hashing threads' own CPU time (measurement only; the work is the library's)."""
+    t0 = time.thread_time()
+    try:
+        _stage(self, *args)
+    finally:
+        name = threading.current_thread().name
+        THREAD_CPU[name] = THREAD_CPU.get(name, 0.0) + time.thread_time() - t0
+
+
+stream._Hasher._stage = _timed_stage  # type: ignore[method-assign, assignment]
 
 
 class _Clock:
     def __init__(self) -> None:
+        THREAD_CPU.clear()
         self.wall, self.cpu = time.perf_counter(), time.process_time()
 
     def stop(self) -> Timing:
-        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+        wall, cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        hashing = list(THREAD_CPU.values())
+        return wall, cpu, max([cpu - sum(hashing), *hashing])  # the calling thread does the rest
 
 
 def raw_ceiling(path: Path) -> Timing:
@@ -230,6 +252,7 @@ def main() -> None:
     best: dict[str, float] = {}
     rounds: dict[str, list[float]] = {}
     cpu_best: dict[str, float] = {}
+    busiest: dict[str, float] = {}
     with (
         tempfile.TemporaryDirectory(dir=args.disk_dir) as disk_tmp,
         tempfile.TemporaryDirectory(dir=args.tmpfs_dir) as shm_tmp,
@@ -247,7 +270,8 @@ def main() -> None:
         }
         for n in range(args.rounds):
             for name in chosen:
-                took, cpu_took = every[name]()
+                took, cpu_took, busiest_took = every[name]()
+                busiest[name] = min(busiest.get(name, float("inf")), busiest_took)
                 best[name] = min(best.get(name, float("inf")), took)
                 cpu_best[name] = min(cpu_best.get(name, float("inf")), cpu_took)
                 rounds.setdefault(name, []).append(took)
@@ -277,8 +301,8 @@ def main() -> None:
     }
     table = [
         "| measure | MiB/s (best round) | × raw (median of per-round ratios) | × plain write (same) "
-        "| CPU ms per MiB, all threads (least) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| CPU ms per MiB, all threads (least) | CPU ms per MiB, busiest thread (least) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in chosen:
         versus_write = None
@@ -287,7 +311,7 @@ def main() -> None:
         ratio = per_round(name, "raw") if name not in ("write_tmpfs", "write_disk") else None
         table.append(
             f"| {described[name]} | {rate[name]:,.0f} | {cell(ratio)} | {cell(versus_write)} "
-            f"| {1000 * cpu_best[name] / mib:.2f} |"
+            f"| {1000 * cpu_best[name] / mib:.2f} | {1000 * busiest[name] / mib:.2f} |"
         )
     if steps:
         table += [
