@@ -1,8 +1,9 @@
-"""Field encryption and keyed blind indexes for the PostgreSQL path (ENC-02, ENC-04).
+"""Field encryption and keyed blind indexes (ENC-02, ENC-04), and per-record subject keys.
 
 Threat: a copy of the PostgreSQL database (a dump, a replica, a cloud operator)
 read by someone who must not learn names, birth dates or contact details, or
-who swaps ciphertexts between rows to make the register lie.
+who swaps ciphertexts between rows to make the register lie; and, on both
+backends, a copy (a backup, a seized file) kept after a person was erased.
 
 Design: each protected value is sealed with AES-256-GCM under a data key from
 the keyring, a fresh random 96-bit nonce per value (safe: at most 2^32 values
@@ -10,7 +11,9 @@ per key before rotation, CipherSweet's bound), and AAD binding it to its place:
 "svidok-field/1" ‖ table ‖ column ‖ record id ‖ key id. Moving a ciphertext to
 another row or column, or relabelling its key id, fails authentication.
 Per-subject keys (`subject:<id>`) make crypto-shredding possible: destroy the
-key and every field sealed under it is gone (`KeyDestroyed`).
+key and every field sealed under it is gone (`KeyDestroyed`). Personal values
+get their record's own key on both backends, inside the SQLCipher file too
+(`FieldCipher(embedded=True)` seals only those; see `svidok.services.erasure`).
 
 Exact-match search uses blind indexes: keyed BLAKE2b-256 of the normalised
 value under a per-index key (HKDF from the `blind-index` data key with info
