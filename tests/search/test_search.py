@@ -189,7 +189,7 @@ def test_an_index_from_before_week_tokens_is_upgraded_in_place(indexed_sqlite: S
     assert week in index._SQLITE[0]
     with indexed_sqlite.begin() as conn:
         index.drop_structures(conn)
-        conn.exec_driver_sql(index._SQLITE[0].replace(week, ""))
+        conn.exec_driver_sql(index._SQLITE[0].replace(week, "").replace(index.VIEW_VERSION, "older view"))
         for statement in index._SQLITE[1:]:
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
@@ -197,3 +197,12 @@ def test_an_index_from_before_week_tokens_is_upgraded_in_place(indexed_sqlite: S
     # 10 to 23 August 2020 is two whole weeks: found only through week tokens.
     weeks = SearchFilters(date_from=date(2020, 8, 10), date_to=date(2020, 8, 23))
     assert ids(indexed_sqlite, "дубинками", weeks) == ["so_ru"]
+
+
+def test_kinds_and_violation_types_filter_together_through_pair_tokens(indexed: Store) -> None:
+    torture = SearchFilters(kinds=["source"], violations=["torture"])
+    cruel = SearchFilters(kinds=["source", "incident"], violations=["cruel_treatment"])
+    assert ids(indexed, "дубинками", torture) == ["so_ru"]
+    assert ids(indexed, "дубинками", cruel) == ["so_far"]
+    assert ids(indexed, "Beatings", cruel) == ["in_9"]
+    assert ids(indexed, "Beatings", SearchFilters(kinds=["source"], violations=["cruel_treatment"])) == []

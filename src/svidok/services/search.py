@@ -207,7 +207,10 @@ def _whole_month_inside(monday: date, end: date) -> bool:
 def _token_filters(conn: Connection, f: SearchFilters) -> list[list[str]]:
     """The filters as FTS5 token groups: a document must hold a token of every group."""
     groups: list[list[str]] = []
-    if f.kinds and set(f.kinds) != set(KINDS):
+    some_kinds = bool(f.kinds) and set(f.kinds) != set(KINDS)
+    if some_kinds and f.violations:  # one doclist per pair instead of a kind's and a violation's
+        groups.append([index.pair_token(k, v) for k in f.kinds for v in f.violations])
+    elif some_kinds:
         groups.append([index.facet_token("kind", k) for k in f.kinds])
     if f.statuses:
         groups.append([index.facet_token("status", v) for v in f.statuses])
@@ -215,7 +218,7 @@ def _token_filters(conn: Connection, f: SearchFilters) -> list[list[str]]:
         groups.append([index.facet_token("lang", f.lang)])
     if f.place:
         groups.append([index.facet_token("place", p) for p in _descendants(conn, "place", f.place)])
-    if f.violations:
+    if f.violations and not some_kinds:
         groups.append([index.facet_token("violation", v) for v in f.violations])
     if f.units:
         units = sorted({u for v in f.units for u in _descendants(conn, "unit", v)})
