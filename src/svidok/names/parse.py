@@ -167,8 +167,24 @@ def _templates(n: int) -> list[tuple[str, ...]]:
     return out[:64]
 
 
+# Per word: (score as given name, as patronymic, as surname, gender as each of them).
+_Features = tuple[tuple[float, float, float], tuple[str, str, str]]
+_SLOT = {_G: 0, _P: 1, _S: 2}
+
+
+@lru_cache(maxsize=200_000)
+def _features(tok: Token, n_words: int, any_caps: bool) -> _Features:
+    info = tok.info
+    scores = (
+        _role_score(_G, tok, n_words, any_caps),
+        _role_score(_P, tok, n_words, any_caps),
+        _role_score(_S, tok, n_words, any_caps),
+    )
+    return scores, (info.given_gender, info.pat_gender, info.sur_gender)
+
+
 def _order_bonus(
-    roles: tuple[str, ...], genders: list[dict[str, str]], latin: bool, comma_at: int | None
+    roles: tuple[str, ...], feats: tuple[_Features, ...], latin: bool, comma_at: int | None
 ) -> float:
     bonus = 0.0
     if comma_at is not None:
@@ -180,14 +196,36 @@ def _order_bonus(
     if roles[0] == _S and not latin:
         bonus += 0.2
     seen = ""
-    for role, by_role in zip(roles, genders, strict=True):
-        g = by_role[role]
+    for role, feat in zip(roles, feats, strict=True):
+        g = feat[1][_SLOT[role]]
         if g:
             if seen and g != seen:
                 bonus -= 1.0
                 break
             seen = g
     return bonus
+
+
+@lru_cache(maxsize=50_000)
+def _choose(feats: tuple[_Features, ...], latin: bool, comma_at: int | None) -> tuple[tuple[str, ...], ...]:
+    """The best one or two role assignments for words with these features.
+
+    Names share few distinct feature patterns ("known given name, then a surname in
+    -ov"), so the templates are scored once per pattern, not once per name.
+    """
+    scored: list[tuple[float, tuple[str, ...]]] = []
+    for roles in _templates(len(feats)):
+        if roles.count(_P) > 1:
+            continue
+        score = sum(feat[0][_SLOT[r]] for r, feat in zip(roles, feats, strict=True))
+        score += _order_bonus(roles, feats, latin, comma_at)
+        scored.append((score, roles))
+    scored.sort(key=lambda item: -item[0])
+    best = scored[0][0]
+    out = [scored[0][1]]
+    if len(scored) > 1 and best - scored[1][0] <= 1.0:
+        out.append(scored[1][1])
+    return tuple(out)
 
 
 def parse_candidates(raw: str) -> list[ParsedName]:
@@ -206,30 +244,15 @@ def parse_cleaned(text: str) -> tuple[ParsedName, ...]:
     if comma_at is not None and comma_at == len(words) - 1:
         comma_at = None if len(words) > 1 else comma_at
     any_caps = any(t.caps for t in words) and not all(t.caps for t in words)
-    scored: list[tuple[float, tuple[str, ...]]] = []
     if len(words) == 1 and initials:
-        scored.append((0.0, (_S,)))  # "Kovalev A.S.": the one word is the surname
+        chosen: tuple[tuple[str, ...], ...] = ((_S,),)  # "Kovalev A.S.": the one word is the surname
     elif words:
         n = len(words)
-        role_scores = [{role: _role_score(role, t, n, any_caps) for role in (_G, _P, _S)} for t in words]
-        genders = [{_G: t.info.given_gender, _S: t.info.sur_gender, _P: t.info.pat_gender} for t in words]
-        latin = words[0].info.latin
-        for roles in _templates(n):
-            if roles.count(_P) > 1:
-                continue
-            score = sum(rs[r] for r, rs in zip(roles, role_scores, strict=True))
-            score += _order_bonus(roles, genders, latin, comma_at)
-            scored.append((score, roles))
-        scored.sort(key=lambda item: -item[0])
+        feats = tuple(_features(t, n, any_caps) for t in words)
+        chosen = _choose(feats, words[0].info.latin, comma_at)
     else:
-        scored.append((0.0, ()))
-    best = scored[0][0]
-    out: list[ParsedName] = []
-    for score, roles in scored[:2]:
-        if out and best - score > 1.0:
-            break
-        out.append(_build(raw, words, roles, initials))
-    return tuple(out)
+        chosen = ((),)
+    return tuple(_build(raw, words, roles, initials) for roles in chosen)
 
 
 def _build(raw: str, words: list[Token], roles: tuple[str, ...], initials: list[str]) -> ParsedName:

@@ -18,7 +18,23 @@ from svidok.names._data import load_tsv, load_yaml
 
 __all__ = ["SYSTEMS", "cyrillic_phon", "latin_phon", "readings"]
 
-_Rule = tuple[re.Pattern[str], str]
+# (pattern, replacement, a literal the text must contain for the pattern to match, or "")
+_Rule = tuple[re.Pattern[str], str, str]
+
+_LOOKAROUND = re.compile(r"\(\?<?[=!][^()]*\)|\$$")
+
+
+def _needed(pattern: str) -> str:
+    """A literal without which `pattern` cannot match ("" when there is none simple to find).
+
+    Most rules are literals ("shch", "zh") or a literal between lookarounds; testing
+    `literal in text` first skips most of the regex calls (each Latin token is read
+    under six systems of some forty rules each).
+    """
+    core = _LOOKAROUND.sub("", pattern)
+    if core and re.escape(core) == core:
+        return core
+    return ""
 
 
 @cache
@@ -27,7 +43,7 @@ def _cyrillic_table() -> dict[str, str]:
 
 
 def _compile(rules: list[list[str]]) -> list[_Rule]:
-    return [(re.compile(pattern), repl) for pattern, repl in rules]
+    return [(re.compile(pattern), repl, _needed(pattern)) for pattern, repl in rules]
 
 
 @cache
@@ -67,7 +83,9 @@ def cyrillic_phon(token: str) -> str:
 def latin_phon(token: str, system: str) -> str:
     """The phoneme string of a lower-case Latin token read under one system."""
     text = token
-    for pattern, repl in _systems()[system]:
+    for pattern, repl, needed in _systems()[system]:
+        if needed and needed not in text:
+            continue
         text = pattern.sub(repl, text)
     return _finish(text)
 
