@@ -398,6 +398,16 @@ def main() -> None:
                 command=command,
                 note=note,
             )
+        if f"add_{where}" in busiest and "raw" in cpu_best:
+            record(
+                "evidence",
+                f"EvidenceService.add on {where}: raw CPU / CPU of its busiest thread "
+                f"(estimate with a free core per thread), {label}",
+                round(cpu_best["raw"] / busiest[f"add_{where}"], 2),
+                "x",
+                command=command,
+                note=note,
+            )
     if "raw" in rate:
         record("evidence", f"raw limit, {label}", round(rate["raw"]), "MiB/s", command=command, note=note)
     record(

@@ -338,7 +338,10 @@ class SyncedWriter:
         self._written += len(data)
         if self._advise is not None and self._written - self._window >= self._sync_every:
             # from the previous window on: start this one's write-back, drop the older one
-            self._advise(self._fd, self._previous, self._written - self._previous, os.POSIX_FADV_DONTNEED)
+            try:
+                self._advise(self._fd, self._previous, self._written - self._previous, os.POSIX_FADV_DONTNEED)
+            except OSError:  # a hint only: `close` still fsyncs everything
+                self._advise = None
             self._previous, self._window = self._window, self._written
         return len(data)
 

@@ -60,7 +60,10 @@ def default_blob_store(data_dir: Path, url: str | None = None) -> BlobStore:
 def _advise_sequential(fd: int) -> None:
     """Tell the kernel the original is read once, front to back (a larger read-ahead)."""
     if hasattr(os, "posix_fadvise"):
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except OSError:  # a hint: a file system that refuses it still reads
+            pass
 
 
 @dataclass(frozen=True)
