@@ -20,6 +20,9 @@ Design (details in the modules and in docs/backup.md):
   audit checkpoint); a manifest listing every pack with BLAKE3 hashes, signed
   with an Ed25519 key derived from the register's keyring.
 * `targets`: a directory, SFTP (paramiko), S3-compatible storage (boto3).
+* `restore`: the restore data path — packs fetched ahead, decrypted, every chunk
+  id checked, files written and fsync'ed on overlapping threads into a staging
+  directory that is moved into place (keyring last) only when complete.
 * `svidok.services.backup`: create, verify, restore, evacuate, list, prune.
 
 Formats: see `repo` (objects, signed documents, pack maps) and docs/backup.md.
