@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from svidok.reports.text import matches_keys, matches_query, matches_stems, word_spans
+from svidok.reports.text import is_cyrillic, matches_keys, matches_query, matches_stems, word_spans
 from svidok.services.context import ServiceContext
 from svidok.store.register import table_of
 
@@ -47,7 +47,11 @@ def snippet(texts: list[str], stems: set[str], keys: set[str]) -> tuple[str, lis
     each capitalised one costs a parse by the name engine."""
     whole = " — ".join(texts)
     words = list(word_spans(whole))
-    first = next(((a, b) for word, a, b in words if matches_stems(word, stems)), None)
+    # A stem is in one script: a Latin query's stems are not looked for in Cyrillic words.
+    scripts = {is_cyrillic(s) for s in stems}
+    first = next(
+        ((a, b) for word, a, b in words if is_cyrillic(word) in scripts and matches_stems(word, stems)), None
+    )
     if first is None:
         first = next(((a, b) for word, a, b in words if matches_keys(word, keys)), None)
     start = 0

@@ -33,6 +33,7 @@ __all__ = [
     "BlindTerms",
     "doc_terms",
     "highlight_terms",
+    "is_cyrillic",
     "key_tokens",
     "matches_keys",
     "matches_query",
@@ -141,6 +142,10 @@ def query_alternatives(word: str) -> tuple[list[str], list[str]]:
     folded = fold(word)
     stems = sorted({stem(folded, lang) for lang in query_langs(folded)} | {folded})
     return stems, list(key_tokens(word)) if len(word) > 2 else []
+
+
+def is_cyrillic(word: str) -> bool:
+    return _CYR.search(word) is not None
 
 
 def matches_stems(word: str, stems: set[str]) -> bool:
