@@ -169,3 +169,33 @@ def test_unwritable_output_is_an_error_not_a_crash(tmp_path: Path) -> None:
     result = runner.invoke(app, ["names", "score", "--input", str(src), *args])
     assert result.exit_code == 2 and "cannot write there" in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_spliced_lines_stay_valid_json(tmp_path: Path) -> None:
+    """Every output line parses and equals its input object plus score and same, whatever the
+    input's spacing, key order, escapes or nesting (the fields are spliced in as bytes)."""
+    lines = [
+        '{"a": "Іван Петров", "b": "Ivan Petrov"}   \t',  # trailing blanks
+        '{"a":"Ivan Petrov","b":"Петров И."}',  # compact
+        '   {"b": "Kovalev A.S.", "x": {"y": [1, {"z": "}"}]}, "a": "Аляксандр Кавалёў"}',  # nested, brace in a string
+        '{"a": "\\u0418\\u0432\\u0430\\u043d \\u041f\\u0435\\u0442\\u0440\\u043e\\u0432", "b": "Ivan \\"Vanya\\" Petrov"}',
+        '{"a": "Petrov\\\\", "b": "Petrov", "same": "old"}',  # backslash at the end of a string; stale same
+        '{"a": "Анна", "b": "Hanna", "n": null, "t": true, "f": 1.5e3, "e": {}, "l": []}',
+    ]
+    src = _write(tmp_path / "pairs.jsonl", lines)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["names", "score", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    got = out.read_text(encoding="utf-8").splitlines()
+    assert len(got) == len(lines)
+    for raw, line in zip(lines, got, strict=True):
+        row = json.loads(raw)
+        parsed = json.loads(line)  # valid JSON
+        expected = compare(row["a"], row["b"])
+        assert (parsed["score"], parsed["same"]) == (expected.score, expected.same)
+        assert {k: v for k, v in parsed.items() if k not in ("score", "same")} == {
+            k: v for k, v in row.items() if k not in ("score", "same")
+        }
+        assert [k for k in parsed if k not in ("score", "same")] == [
+            k for k in row if k not in ("score", "same")
+        ]

@@ -131,14 +131,15 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
             number = 0
             loads, decode_error = orjson.loads, orjson.JSONDecodeError
             while block := handle.readlines(_READ_HINT):
-                lines: list[bytes] = []
-                objs: list[dict[str, Any]] = []
+                if number == 0 and block[0].startswith(codecs.BOM_UTF8):
+                    block[0] = block[0][len(codecs.BOM_UTF8) :]  # Windows editors start files with one
+                # Per good line: the line without its closing brace, or (rarely) the parsed
+                # object when it already has a score or same to replace.
+                heads: list[bytes | dict[str, Any]] = []
                 pairs: list[tuple[str, str]] = []
-                for raw in block:
-                    number += 1
+                start = number + 1
+                for number, raw in enumerate(block, start):  # number: the line's, 1-based
                     line = raw.strip()
-                    if number == 1 and line.startswith(codecs.BOM_UTF8):
-                        line = line[len(codecs.BOM_UTF8) :]  # Windows editors start files with one
                     if not line:
                         continue
                     # The usual good line is checked inline (a call per line costs more
@@ -152,17 +153,16 @@ def _stream(input_path: Path, output_path: Path, reject_file: Path | None) -> No
                         and type(a := obj.get("a")) is str
                         and type(b := obj.get("b")) is str
                     ):
-                        if reject_file is not None or not problems:
-                            lines.append(line)
-                            objs.append(obj)
-                            pairs.append((a, b))
+                        plain = len(obj) == 2 or not ("score" in obj or "same" in obj)
+                        heads.append(line[:-1] if plain else obj)
+                        pairs.append((a, b))
                         continue
                     problem = _check(line, number, source)
                     problems.append(problem)
                     rejected.append(_reject_line(number, problem, raw))
                 if reject_file is None and problems:
                     continue  # refused anyway: only look for further bad lines
-                out.write(_render_block(lines, objs, scorer.score(pairs)))
+                out.write(_render_block(heads, scorer.score(pairs)))
             if problems and reject_file is None:
                 raise ImportFailed(problems)
         if reject_file is not None:
@@ -181,18 +181,18 @@ def _reject_line(number: int, problem: RecordProblem, raw: bytes) -> bytes:
     return orjson.dumps({"line": number, "reason": str(problem), "text": text})
 
 
-def _render_block(lines: list[bytes], objs: list[dict[str, Any]], results: list[tuple[float, bool]]) -> bytes:
+def _render_block(heads: list[bytes | dict[str, Any]], results: list[tuple[float, bool]]) -> bytes:
     """Each input line with score and same appended, all original keys kept in order.
 
     The usual line is copied byte for byte and the two fields spliced in before its
-    closing brace; the few lines that already carry a score/same (or an empty object)
-    are re-serialised with those values replaced.
+    closing brace; the few lines that already carry a score/same are re-serialised
+    with those values replaced.
     """
     tails: dict[tuple[float, bool], bytes] = {}  # scores have 4 decimals: few distinct tails
     parts: list[bytes] = []
     append = parts.append
-    for line, obj, result in zip(lines, objs, results, strict=True):
-        if len(obj) == 2 or ("score" not in obj and "same" not in obj):
+    for head, result in zip(heads, results, strict=True):
+        if type(head) is bytes:
             tail = tails.get(result)
             if tail is None:
                 score, same = result
@@ -200,10 +200,11 @@ def _render_block(lines: list[bytes], objs: list[dict[str, Any]], results: list[
                     score,
                     b"true" if same else b"false",
                 )
-            append(line[:-1])
+            append(head)
             append(tail)
         else:
-            append(orjson.dumps({**obj, "score": result[0], "same": result[1]}) + b"\n")
+            assert isinstance(head, dict)  # nosec B101 # type narrowing
+            append(orjson.dumps({**head, "score": result[0], "same": result[1]}) + b"\n")
     return b"".join(parts)
 
 
