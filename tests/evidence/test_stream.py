@@ -263,3 +263,28 @@ def test_head_is_kept_only_for_files_metadata_can_come_from() -> None:
         head = Head(5000, wanted=might_have_exif)
         encrypt_stream(io.BytesIO(data), io.BytesIO(), KEY, "blob", CHUNK, head=head)
         assert bytes(head.data) == kept
+
+
+def test_a_failing_hash_thread_fails_the_intake_and_leaves_no_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from svidok.evidence import stream
+
+    class _Broken:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def update(self, _data: memoryview) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                raise MemoryError("fictional failure on the hashing thread")
+
+        def hexdigest(self) -> str:
+            return "0" * 64
+
+    monkeypatch.setattr(stream, "FRAME", 2 * CHUNK)
+    monkeypatch.setattr(stream.blake3, "blake3", _Broken)
+    threads = threading.active_count()
+    with pytest.raises(MemoryError):
+        encrypt_stream(io.BytesIO(bytes(40 * CHUNK)), io.BytesIO(), KEY, "blob", CHUNK)
+    assert threading.active_count() == threads

@@ -181,6 +181,8 @@ class _Hasher:
         done(None)
 
     def add(self, buf: bytearray, n: int) -> None:
+        if self._error is not None:  # stop reading a file whose digests can no longer be had
+            raise self._error
         if self._threads:
             self._to_sha.put((buf, n))
         else:
