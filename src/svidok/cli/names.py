@@ -12,9 +12,6 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from svidok.errors import ImportFailed, InputError, RecordProblem
 from svidok.names import ENGINE_VERSION, THRESHOLD, PairScorer, compare
@@ -26,6 +23,9 @@ _WRITE_BUFFER = 8 << 20
 
 
 def _fail(exc: InputError) -> typer.Exit:
+    from rich.console import Console  # rich only when there is something to show: batch runs start faster
+    from rich.markup import escape
+
     Console(stderr=True, soft_wrap=True).print(
         f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False
     )
@@ -52,6 +52,9 @@ def compare_cmd(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     verdict = "[green]same person[/green]" if result.same else "[red]different persons[/red]"
     table = Table(title=f"score {result.score:.2f} (threshold {THRESHOLD:.2f}): {verdict}")
