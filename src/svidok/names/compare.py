@@ -186,11 +186,16 @@ def _patronymic(a: PartKey, b: PartKey) -> tuple[float, str]:
 Reason = tuple[str, float, str]  # (part, similarity, how)
 
 
+_UNUSED_REASONS: list[Reason] = []
+_UNUSED_AGAINST: list[str] = []
+
+
 def _compare_parse(a: ParseKey, b: ParseKey, explain: bool = True) -> tuple[float, list[Reason], list[str]]:
     """Score of two readings; the reasons are only gathered when `explain` (batch scoring skips them)."""
     total = weight = 0.0
-    reasons: list[Reason] = []
-    against: list[str] = []
+    # Without `explain` nothing is appended: one shared empty list spares two allocations.
+    reasons: list[Reason] = [] if explain else _UNUSED_REASONS
+    against: list[str] = [] if explain else _UNUSED_AGAINST
     cap = 1.0
     s_sim = -1.0
     n_parts = 0
