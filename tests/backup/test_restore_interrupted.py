@@ -4,6 +4,7 @@ succeeds; a damaged pack leaves nothing behind; a directory with someone else's 
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -161,3 +162,23 @@ def test_check_restore_decrypts_and_checks_without_writing(
     assert report.files >= 2 and report.bytes_written > 0 and report.packs > 0
     assert report.busy["decrypt"] > 0 and report.busy["verify"] > 0
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_full_disk_is_reported_and_leaves_nothing_behind(
+    backed_up: DirTarget, custodians: list[Custodian], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(_fd: int, _views: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(unpacking.os, "writev", no_space)
+    new_dir = tmp_path / "restored"
+    with pytest.raises(ConfigError, match="No space left on device"):
+        service.restore(
+            backed_up, load_identities(custodians[0].identity), new_dir, SECRET, params=TEST_ARGON2
+        )
+    monkeypatch.undo()
+    assert list(new_dir.iterdir()) == []
+    again = service.restore(
+        backed_up, load_identities(custodians[0].identity), new_dir, SECRET, params=TEST_ARGON2
+    )
+    assert again.audit_ok and not again.cleaned_partial

@@ -610,6 +610,11 @@ def restore(
         unpacking.commit(staging, new_dir)
         stats.add("commit", time.perf_counter() - t0)
         report.busy = stats.busy
+    except OSError as exc:  # a full or failing disk under the new data directory
+        unpacking.discard(new_dir)
+        raise ConfigError(
+            f"cannot write the restore into {new_dir}: {exc.strerror or exc}; nothing of it was kept"
+        ) from exc
     except BaseException:
         unpacking.discard(new_dir)
         raise
