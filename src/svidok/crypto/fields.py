@@ -145,7 +145,7 @@ store are bound to their table, column and key id; the row is not part of the AA
 docs/security.md: a swap *within* one column is not detected by the cipher)."""
 ERASED = "[erased]"
 SUBJECT_KEY_PREFIX = "subject:"
-SUBJECT_TOKEN_PREFIX = "v1:subject:"
+SUBJECT_TOKEN_PREFIX = "v1:subject:"  # nosec B105 # a token format prefix, not a secret
 """What a protected value reads as once its subject's data key has been destroyed."""
 NAME_KEY_BITS = 64
 """Blind blocking keys keep 64 bits: a look-up must find the same candidates as before

@@ -237,6 +237,11 @@ def _opens(master: bytes, check: str) -> bool:
         return False
 
 
+def _key_ids_in(select_sql: str, count: int) -> str:
+    """`select_sql` restricted to `count` key ids given as parameters."""
+    return f"{select_sql} WHERE key_id IN ({','.join('?' * count)})"  # nosec B608 # only "?" placeholders are formatted in
+
+
 def generate_key_file(path: Path) -> None:
     """Write 32 random bytes (hex) to a new key file readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -504,10 +509,8 @@ class Keyring:
             rows: dict[str, Any] = {}
             for start in range(0, len(missing), 500):
                 chunk = missing[start : start + 500]
-                marks = ",".join("?" * len(chunk))
                 for key_id, wrapped, destroyed_at, master_id in db.execute(
-                    "SELECT key_id, wrapped, destroyed_at, master_id FROM data_key"  # nosec B608
-                    f" WHERE key_id IN ({marks})",
+                    _key_ids_in("SELECT key_id, wrapped, destroyed_at, master_id FROM data_key", len(chunk)),
                     chunk,
                 ):
                     rows[key_id] = (wrapped, destroyed_at, master_id)
@@ -559,10 +562,8 @@ class Keyring:
             db = self._subject_conn()
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
                 for key_id, destroyed_at in db.execute(
-                    f"SELECT key_id, destroyed_at FROM data_key WHERE key_id IN ({marks})",  # nosec B608
-                    chunk,
+                    _key_ids_in("SELECT key_id, destroyed_at FROM data_key", len(chunk)), chunk
                 ):
                     found[key_id] = "live" if destroyed_at is None else "destroyed"
         return found

@@ -120,9 +120,8 @@ def _raw_values(conn: Connection, table: Table, ids: list[str]) -> Iterator[tupl
     """(id, column, stored value) of every personal value of `ids` as stored, not opened."""
     columns = personal_columns(table)
     # A textual query: its columns have no type, so the stored token comes back, not the value.
-    query = text(f"SELECT id, {', '.join(columns)} FROM {table.name} WHERE id IN :ids").bindparams(  # nosec B608
-        bindparam("ids", expanding=True)
-    )
+    sql = f"SELECT id, {', '.join(columns)} FROM {table.name} WHERE id IN :ids"  # nosec B608 # names from the models
+    query = text(sql).bindparams(bindparam("ids", expanding=True))
     for chunk in _chunks(ids):
         for row in conn.execute(query, {"ids": chunk}):
             for name, value in zip(columns, row[1:], strict=True):
