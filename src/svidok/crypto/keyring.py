@@ -66,6 +66,7 @@ defeats undelete and a casual look at the disk.
 from __future__ import annotations
 
 import base64
+import errno
 import hmac
 import importlib
 import json
@@ -235,6 +236,11 @@ def _opens(master: bytes, check: str) -> bool:
         return AESGCM(master).decrypt(blob[:12], blob[12:], _CHECK_AAD) == _CHECK
     except InvalidTag:
         return False
+
+
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "database or disk is full" in text or "disk i/o error" in text
 
 
 def _key_ids_in(select_sql: str, count: int) -> str:
@@ -541,8 +547,12 @@ class Keyring:
                         [(k, _wrap(wrapper, k, key), SUBJECT_WRAP, now) for k, key in made.items()],
                     )
                     db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
+                except BaseException as exc:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.OperationalError) and _disk_full(exc):
+                        # As an OSError the server answers 503 (retry later), as for the register.
+                        raise OSError(errno.ENOSPC, f"cannot write {KEYS_FILE}: the disk is full") from exc
                     raise
                 out.update(made)
             self._subject_cache.update(out)
