@@ -122,3 +122,21 @@ def test_given_name_found_by_typo_tolerance_does_not_decide_gender() -> None:
 def test_more_given_name_equivalents(a: str, b: str) -> None:
     result = compare(a, b)
     assert result.same, result.explanation
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Andrei Salauyou", "Андрей Соловьёв"),  # Belarusian passport ўё: u before yo is ў
+        ("Андрэй Салаўёў", "Andrii Solovyov"),
+    ],
+)
+def test_belarusian_u_before_iotated_vowel(a: str, b: str) -> None:
+    result = compare(a, b)
+    assert result.same, result.explanation
+
+
+def test_a_rare_female_name_is_not_read_as_a_male_one() -> None:
+    result = compare("Стефания Маркевич", "Степан Маркевич")
+    assert not result.same, result.explanation
+    assert compare("Stefania Markiewicz", "Стефанія Маркевич").same
