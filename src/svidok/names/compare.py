@@ -100,11 +100,12 @@ def _surname_part(a: PartKey, b: PartKey) -> tuple[float, str]:
                     best = max(best, _typo_sim(stem_a, stem_b))
     if best:
         return best, "typo"
-    if _transposed(a.text, b.text):
+    if len(a.text) == len(b.text) and _transposed(a.text, b.text):
         return TYPO, "typo"
     if not a.coarses or not b.coarses:
         return 0.0, "different"
-    return min(0.7, Levenshtein.normalized_similarity(a.coarses[0], b.coarses[0])), "different"
+    sim = Levenshtein.normalized_similarity(a.coarses[0], b.coarses[0])
+    return (sim if sim < 0.7 else 0.7), "different"
 
 
 def _cover(short: tuple[PartKey, ...], long_: tuple[PartKey, ...]) -> tuple[float, list[str]]:
@@ -218,7 +219,8 @@ def _compare_parse(a: ParseKey, b: ParseKey, explain: bool = True) -> tuple[floa
         if explain:
             reasons.append(("given name", g_sim, how))
         if g_sim <= 0.0:
-            cap = min(cap, CAP_GIVEN_MISMATCH)
+            if cap > CAP_GIVEN_MISMATCH:
+                cap = CAP_GIVEN_MISMATCH
             if explain:
                 against.append("given names differ")
     if a.patronymic is not None and b.patronymic is not None:
@@ -229,11 +231,13 @@ def _compare_parse(a: ParseKey, b: ParseKey, explain: bool = True) -> tuple[floa
         if explain:
             reasons.append(("patronymic", p_sim, how))
         if p_sim <= 0.0:
-            cap = min(cap, CAP_PATRONYMIC_MISMATCH)
+            if cap > CAP_PATRONYMIC_MISMATCH:
+                cap = CAP_PATRONYMIC_MISMATCH
             if explain:
                 against.append("patronymics differ")
     if a.gender and b.gender and a.gender != b.gender:
-        cap = min(cap, CAP_GENDER_MISMATCH)
+        if cap > CAP_GENDER_MISMATCH:
+            cap = CAP_GENDER_MISMATCH
         if explain:
             against.append(f"gender differs ({a.gender} / {b.gender})")
     if not weight:
