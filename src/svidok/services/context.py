@@ -36,6 +36,7 @@ from svidok.access.compartments import Visibility, mask_rows
 from svidok.access.errors import AccessDenied
 from svidok.access.policy import Policy, policy
 from svidok.access.principal import Principal
+from svidok.audit.entry import check_details
 from svidok.errors import NotFound
 from svidok.store.register import Store, table_of
 
@@ -147,6 +148,9 @@ class ServiceContext:
         details: dict[str, Any] | None = None,
     ) -> None:
         """Append an audit entry for `action` in the caller's transaction (ids and codes only)."""
+        # Checked even without a sink (tests, tools): details the signed log would refuse must
+        # fail where they are written, not first in production.
+        check_details(details or {})
         if self.audit is not None:
             self.audit.append(conn, self.actor.name, action, kind, record_id, details or {})
 

@@ -133,7 +133,13 @@ def merge_persons(ctx: ServiceContext, keep_id: str, merge_id: str) -> dict[str,
             )
             .values(status="rejected", decided_by=ctx.actor.name, decided_at=utc_now())
         )
-        ctx.record(conn, "person.merge", "person", keep_id, {"merged": merge_id, "moved": moved})
+        ctx.record(
+            conn,
+            "person.merge",
+            "person",
+            keep_id,
+            {"merged": merge_id, **{f"moved_{kind}": count for kind, count in moved.items()}},
+        )
     return moved
 
 
