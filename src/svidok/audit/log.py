@@ -32,6 +32,7 @@ last in the same transaction (and savepoint), so a batch of appends reads it onc
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, func, insert, select
 
 from svidok.audit.entry import Entry, check_details, decode, encode, utc_naive
@@ -114,6 +117,21 @@ class AuditLog:
 
     def __init__(self, key: AuditKey) -> None:
         self.key = key
+        self._digest_key: bytes | None = None
+
+    def digest(self, text: str) -> str:
+        """A keyed digest of free text an entry must not carry (a search query, a reason).
+
+        A plain SHA-256 would let anyone holding an audit export test guesses ("was this name
+        searched for?"); this one can be recomputed only with the register's signing key, so an
+        auditor with the register can still check a query that is claimed to have been run.
+        """
+        if self._digest_key is None:
+            if self.key.private is None:
+                raise ConfigError("this audit log is open for verification only; it cannot digest")
+            secret = self.key.private.private_bytes_raw()
+            self._digest_key = HKDF(hashes.SHA256(), 32, None, b"svidok/1 audit-digest").derive(secret)
+        return hmac.new(self._digest_key, text.encode("utf-8"), sha256).hexdigest()
 
     # -- writing ----------------------------------------------------------------------------
 

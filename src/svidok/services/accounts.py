@@ -771,7 +771,7 @@ def open_break_glass(
                 "break_glass": glass_id,
                 "minutes": int(hours * 60),
                 "expires_at": expires.isoformat(),
-                "reason_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "reason_hmac": ctx.digest(text),
                 "reason_chars": len(text),
             },
         )

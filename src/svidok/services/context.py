@@ -52,6 +52,8 @@ class AuditSink(Protocol):
         details: dict[str, Any] | None = None,
     ) -> int: ...
 
+    def digest(self, text: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -153,6 +155,10 @@ class ServiceContext:
         check_details(details or {})
         if self.audit is not None:
             self.audit.append(conn, self.actor.name, action, kind, record_id, details or {})
+
+    def digest(self, text: str) -> str | None:
+        """The audit log's keyed digest of `text` (None without a log: nothing is recorded)."""
+        return self.audit.digest(text) if self.audit is not None else None
 
     def _deny(self, operation: str, kind: str | None, record_id: str | None, reason: str) -> None:
         if self.audit is None:

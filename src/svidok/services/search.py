@@ -10,7 +10,6 @@ See `svidok.reports.query` for the syntax.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -519,7 +518,7 @@ def search(
             None,
             None,
             {
-                "query_sha256": hashlib.sha256(query.encode()).hexdigest(),
+                "query_hmac": ctx.digest(query),
                 "shown": [h.id for h in hits],
             },
         )
