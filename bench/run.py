@@ -81,7 +81,15 @@ BENCHES: dict[str, Bench] = {
         ["--sizes", "10000", "100000", "1000000", "--out", REPORT],
         limit_full=240,
     ),
-    "evidence": Bench("bench_evidence.py", ["--size-mib", "256"], ["--size-mib", "1024"]),
+    "evidence": Bench(
+        "bench_evidence.py", ["--size-mib", "256"], ["--size-mib", "1024"], writes="results/evidence.md"
+    ),
+    "erasure": Bench(
+        "bench_erasure.py",
+        ["--scale", "2000", "--rounds", "3"],
+        ["--scale", "20000", "--rounds", "5"],
+        writes="results/erasure.md",
+    ),
     "audit": Bench(
         "bench_audit.py",
         ["--entries", "200000", "--appends", "5000"],
