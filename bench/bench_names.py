@@ -814,9 +814,29 @@ the hostile tests check) and skips building explanations in batch; role template
 scored once per pattern of word features instead of once per name; Latin reading rules
 whose literal is absent are skipped; the CLI keeps each line's head in one pass and
 imports rich only to print. Instruction counts (valgrind, deterministic) of the CLI on
-the first 200,000 pairs: 24.7 G at 81c3d89, 20.1 G at 4e2b87d (-19 %); a one-line file costs 2.0 G
+the first 200,000 pairs: 24.7 G at 81c3d89, 20.1 G at 4e2b87d, 19.1 G at 69cd378 (-22 %); a one-line file costs 2.0 G
 (start, imports, the given-name registry). Engine cold also clears the parse caches
 added this round (`_features`, `_choose`).
+
+CPU time per pair varies by ±20 % between runs on this shared virtual machine even at
+a 1-minute load below 1 (engine cold alone ranged 97k-183k on unchanged code), so every
+run of this round is listed (best CLI round of 3, its range, load before the rounds):
+
+| time (UTC) | commit | CLI best | CLI rounds | engine cold best | load (1 min) |
+| --- | --- | --- | --- | --- | --- |
+| 04:37 | 8142f0a (before) | 87,489 | 79,514-87,489 | 146,897 | 0.48-0.77 |
+| 06:16 | b0395b9 | 94,582 | 77,137-94,582 | 135,661 | 3.47-5.31 |
+| 06:19 | b0395b9 | 106,225 | 94,088-106,225 | 183,219 | 1.69-2.16 |
+| 06:23 | c671800 | 102,119 | 90,826-102,119 | 173,457 | 1.05-1.11 |
+| 06:26 | 082baa0 | 97,578 | 77,041-97,578 | 162,023 | 0.82-0.92 |
+| 06:28 | ee96402 | 97,246 | 85,102-97,246 | 162,082 | 0.71-0.88 |
+| 06:29 | ee96402 | 97,311 | 88,446-97,311 | 155,504 | 0.73-0.89 |
+| 06:35 | 69cd378 | 85,171 | 75,847-85,171 | 134,215 | 0.48-1.45 |
+| 06:41 | 69cd378 | 83,408 | 69,042-83,408 | 149,679 | 2.47-2.72 |
+| 06:47 | 69cd378 (the run above) | 84,433 | 76,001-84,433 | 134,141 | 0.16-0.67 |
+
+Interleaved with the code from before this round (81c3d89) in the same minutes (load
+2.7-3.1), the CLI took 14.1 / 14.0, 15.2 / 11.6 and 12.6 / 10.6 s of CPU (before / after).
 """,
         encoding="utf-8",
     )
