@@ -48,9 +48,7 @@ class UnknownCode(InputError):
         self.vocabulary = vocabulary
         self.code = code
         self.valid = valid
-        super().__init__(
-            f"unknown {vocabulary} code {code!r}; valid codes: {', '.join(valid)}"
-        )
+        super().__init__(f"unknown {vocabulary} code {code!r}; valid codes: {', '.join(valid)}")
 
 
 class NotFound(SvidokError):

@@ -248,7 +248,7 @@ def _render_block(heads: list[bytes | dict[str, Any]], results: list[tuple[float
             append(head)
             append(tail)
         else:
-            assert isinstance(head, dict)  # nosec B101 # type narrowing
+            assert isinstance(head, dict)  # nosec B101 # type narrowing: orjson parsed an object
             append(orjson.dumps({**head, "score": result[0], "same": result[1]}) + b"\n")
     return b"".join(parts)
 

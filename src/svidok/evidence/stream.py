@@ -267,7 +267,7 @@ def encrypt_stream(
                 if ahead is not None:
                     free.put(ahead)
                 break
-            assert ahead is not None
+            assert ahead is not None  # nosec B101 # type narrowing: a frame was read ahead
             cur, n = ahead, m
     finally:
         sha256, b3 = hasher.finish()

@@ -21,7 +21,7 @@ def load_yaml(name: str) -> Any:
     # libyaml's loader when PyYAML was built with it: parsing the given-name table with
     # the pure-Python loader is most of the engine's start-up.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(_text(name), Loader=loader)  # noqa: S506 # nosec B506 - a safe loader either way
+    return yaml.load(_text(name), Loader=loader)  # noqa: S506 # nosec B506 # a safe loader either way
 
 
 @cache

@@ -61,8 +61,8 @@ WEEK_MARK = "w"
 PAIR_MARK = "x"
 VIEW_VERSION = "svidok search view 3"
 """Written into the view's SQL: a view without it is from before week and pair tokens."""
-_FACETS_SQL = (
-    "trim('k' || lower(hex(d.kind)) "
+_FACETS_SQL = (  # nosec B608 # only module constants are formatted in, never input
+    "trim('k' || lower(hex(d.kind)) "  # nosec B608 # only module constants are formatted in
     "|| coalesce(' s' || lower(hex(d.status)), '') "
     "|| coalesce(' l' || lower(hex(d.lang)), '') "
     "|| coalesce(' p' || lower(hex(d.place_id)), '') "

@@ -29,6 +29,7 @@ def _statsmodels() -> Any:
 
     return sm
 
+
 __all__ = ["ASSUMPTIONS", "Estimate", "estimate", "patterns"]
 
 ASSUMPTIONS = (

@@ -169,9 +169,7 @@ def _check_update(
     for name in columns:
         value = given.get(name)
         if isinstance(value, str) and not isinstance(value, SubjectValue) and value != ERASED:
-            raise ConfigError(
-                f"{table.name}.{name} is personal: write SubjectValue(value, subject=<row id>)"
-            )
+            raise ConfigError(f"{table.name}.{name} is personal: write SubjectValue(value, subject=<row id>)")
 
 
 def _seal_personal(

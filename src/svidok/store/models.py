@@ -253,9 +253,7 @@ class Involvement(Base):
     """A perpetrator (a person, a unit, or both) in an act, with a role."""
 
     __tablename__ = "involvement"
-    __table_args__ = (
-        CheckConstraint("person_id IS NOT NULL OR unit_id IS NOT NULL", name="perpetrator"),
-    )
+    __table_args__ = (CheckConstraint("person_id IS NOT NULL OR unit_id IS NOT NULL", name="perpetrator"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     act_id: Mapped[str] = _fk("act", nullable=False)
     person_id: Mapped[str | None] = _fk("person")
