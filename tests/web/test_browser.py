@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from svidok.services.keys import Protection
+from svidok.store.register import table_of
 from tests.web.conftest import ARTIFACTS, JPEG
 
 
@@ -68,7 +69,8 @@ def test_anonymous_submission_with_a_file_in_two_languages_without_javascript(
     with protection.store.read() as conn:
         langs = sorted(r[0] for r in conn.execute(text("SELECT language FROM submission")))
         files = conn.execute(text("SELECT count(*), count(DISTINCT sha256) FROM evidence")).one()
-        stored = conn.execute(text("SELECT text FROM source ORDER BY received_at")).scalars().first()
+        source = table_of("source")  # through the column type: the text is sealed under its subject key
+        stored = conn.execute(select(source.c.text).order_by(source.c.received_at)).scalars().first()
     assert langs == ["be", "uk"] and tuple(files) == (3, 1)
     assert "<script>alert(1)</script>" in stored  # kept verbatim, shown escaped
     context.close()
