@@ -66,6 +66,7 @@ from svidok.backup.repo import (
 )
 from svidok.backup.source import REGISTER_FILE, ReadAhead
 from svidok.crypto.keyring import KEYRING_FILE
+from svidok.durable import fsync_dir
 from svidok.errors import ConfigError
 
 __all__ = ["STAGING", "UnpackStats", "commit", "discard", "prepare", "sync_files", "unpack"]
@@ -118,7 +119,7 @@ def prepare(new_dir: Path) -> tuple[Path, bool]:
             raise ConfigError(f"{new_dir} is not empty; restore into a new directory")
     staging = new_dir / STAGING
     staging.mkdir(parents=True, mode=0o700)
-    _fsync_dir(new_dir)
+    fsync_dir(new_dir)
     return staging, cleaned
 
 
@@ -129,7 +130,7 @@ def discard(new_dir: Path) -> None:
             shutil.rmtree(entry)
         else:
             entry.unlink()
-    _fsync_dir(new_dir)
+    fsync_dir(new_dir)
 
 
 def commit(staging: Path, new_dir: Path) -> None:
@@ -141,12 +142,12 @@ def commit(staging: Path, new_dir: Path) -> None:
     names = sorted(e.name for e in staging.iterdir() if e.name != KEYRING_FILE)
     for name in names:
         os.rename(staging / name, new_dir / name)
-    _fsync_dir(new_dir)
+    fsync_dir(new_dir)
     os.rename(staging / KEYRING_FILE, new_dir / KEYRING_FILE)
-    _fsync_dir(new_dir)
+    fsync_dir(new_dir)
     try:
         staging.rmdir()
-        _fsync_dir(new_dir)
+        fsync_dir(new_dir)
     except OSError:
         pass  # the restore is complete; an empty .restore-partial beside the keyring is harmless
 
@@ -160,15 +161,7 @@ def sync_files(directory: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-    _fsync_dir(directory)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(directory)
 
 
 def destination(root: Path, path: str) -> Path:
@@ -320,10 +313,10 @@ class _Writer:
                 done: set[Path] = set()
                 for d in sorted(self._dirs, key=lambda p: len(p.parts), reverse=True):
                     while d not in done and d != self.root and self.root in d.parents:
-                        _fsync_dir(d)
+                        fsync_dir(d)
                         done.add(d)
                         d = d.parent
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
                 self.stats.add("fsync", time.perf_counter() - t0)
         finally:
             self._writer.join()  # nothing more can be handed over: close what is left

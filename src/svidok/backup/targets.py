@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from svidok.durable import fsync_dir
 from svidok.errors import ConfigError, SvidokError
 
 __all__ = [
@@ -107,14 +108,6 @@ def _is_pack(name: str) -> bool:
     return name.startswith("packs/") and name.endswith(".age")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class DirTarget:
     """Objects as files under `root`. Bulk objects (packs and their maps) are fsync'ed a few
     objects behind the writes, so the disk writes back while the backup keeps encrypting instead
@@ -158,7 +151,7 @@ class DirTarget:
             while len(self._unsynced) > self.SYNC_LAG:
                 self._sync(self._unsynced.popleft())
         else:
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
 
     def _sync(self, path: Path) -> None:
         try:
@@ -176,7 +169,7 @@ class DirTarget:
         while self._unsynced:
             self._sync(self._unsynced.popleft())
         for d in sorted(self._dirs):
-            _fsync_dir(d)
+            fsync_dir(d)
         self._dirs = set()
 
     def get(self, name: str) -> bytes:

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
+from svidok.durable import fsync_dir
 from svidok.errors import ConfigError, NotFound
 
 __all__ = ["BlobStore", "FileBlobStore", "S3BlobStore"]
@@ -28,14 +29,6 @@ def _check(digest: str) -> str:
     if not _DIGEST.match(digest):
         raise ValueError(f"{digest!r} is not a SHA-256 hex digest")
     return digest
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BlobStore(Protocol):
@@ -72,14 +65,14 @@ class FileBlobStore:
         made = [d for d in (target.parent.parent, target.parent) if not d.is_dir()]
         target.parent.mkdir(parents=True, exist_ok=True)
         for new_dir in made:  # a new `ab/` or `ab/cd/` must survive a power cut too
-            _fsync_dir(new_dir.parent)
+            fsync_dir(new_dir.parent)
         os.chmod(encrypted, 0o444)
         try:
             os.link(encrypted, target)  # fails if the name exists: never an overwrite
         except FileExistsError:
             return False
         # The bytes were fsynced by the writer; what must reach the disk now is the new name.
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return True
 
     @contextmanager
