@@ -90,9 +90,11 @@ class ErasureReport:
             or self.audited
         )
 
-    def details(self, reason: str) -> dict[str, Any]:
+    def details(self, reason_hmac: str) -> dict[str, Any]:
+        # The reason is free text an officer typed ("request of <name>"): in an append-only log it
+        # would outlive the erasure, so the log keeps its keyed digest only.
         return {
-            "reason": reason,
+            "reason_hmac": reason_hmac,
             "records": [f"{k}:{rid}" for k, ids in sorted(self.records.items()) for rid in ids],
             "keys_destroyed": self.keys_destroyed,
             "resealed": self.resealed,
@@ -236,7 +238,8 @@ def erase(p: Protection, who: ServiceContext | str, kind: str, record_id: str, r
     report.keys_destroyed = sum(destroyed.values())
     with p.store.begin() as conn:
         if not report.already_erased or not _already_audited(conn, kind, record_id):
-            p.audit.append(conn, ctx.actor.name, "record.erase", kind, record_id, report.details(reason))
+            details = report.details(p.audit.digest(reason))
+            p.audit.append(conn, ctx.actor.name, "record.erase", kind, record_id, details)
             report.audited = True
     if report.audited:
         # After the commit: the index re-reads the records, whose values now read as erased.

@@ -178,7 +178,7 @@ def shred_subject(p: Protection, who: ServiceContext | str, subject_id: str, rea
             "key.destroy",
             "subject",
             subject_id,
-            {"key_id": f"subject:{subject_id}", "reason": reason, "was_live": destroyed},
+            {"key_id": f"subject:{subject_id}", "reason_hmac": p.audit.digest(reason), "was_live": destroyed},
         )
     return destroyed
 
