@@ -9,16 +9,13 @@ dumped search rows, nor any person's name or testimony phrase anywhere in the du
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from svidok.crypto.keyring import TEST_ARGON2, MasterSecret
 from svidok.demo.generator import DemoConfig, generate
@@ -34,6 +31,7 @@ from svidok.store import migrate
 from svidok.store.db import make_engine
 from svidok.store.models import Base
 from svidok.store.register import Store, table_of
+from tests.pg_dump import dump_schema
 
 pytestmark = [
     pytest.mark.postgres,
@@ -87,24 +85,6 @@ def _names_and_phrases(store: Store) -> set[str]:
     return {n for n in found if len(n) >= 8}
 
 
-def _dump(url_text: str) -> str:
-    url = make_url(url_text)
-    schema = str(url.query["options"]).split("=", 1)[1]
-    command = [
-        "pg_dump",
-        "--no-owner",
-        f"--host={url.host or '127.0.0.1'}",
-        f"--port={url.port or 5432}",
-        f"--username={url.username or 'postgres'}",
-        f"--schema={schema}",
-        str(url.database),
-    ]
-    done = subprocess.run(
-        command, capture_output=True, check=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    )
-    return done.stdout.decode("utf-8")
-
-
 def test_an_indexed_postgresql_register_dumps_no_stem_name_key_or_label(
     pg: Protection, pg_schema_url: str, tmp_path: Path
 ) -> None:
@@ -123,7 +103,7 @@ def test_an_indexed_postgresql_register_dumps_no_stem_name_key_or_label(
     ctx = ServiceContext(pg.store, Actor("test"), audit=pg.audit)
     assert import_file(ctx, export).inserted_total > 0
     index.rebuild(pg.store)
-    dump = _dump(pg_schema_url)
+    dump = dump_schema(pg_schema_url)
 
     copied = {m.group(1).rsplit(".", 1)[-1]: m for m in _COPY.finditer(dump)}["search_doc"]
     columns = [c.strip().strip('"') for c in copied.group(2).split(",")]

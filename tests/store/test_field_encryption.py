@@ -11,16 +11,13 @@ contacts its export holds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
 
 from svidok.crypto.errors import DecryptionFailed
 from svidok.crypto.fields import ERASED, SubjectValue
@@ -33,6 +30,7 @@ from svidok.settings import Settings
 from svidok.store.db import make_engine
 from svidok.store.models import Base
 from svidok.store.register import Store, table_of
+from tests.pg_dump import dump_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -237,20 +235,7 @@ def test_a_demo_imported_into_postgresql_leaves_no_plaintext_in_pg_dump(
     ctx = ServiceContext(pg.store, Actor("test"), audit=pg.audit)
     report = import_file(ctx, export)
     assert report.inserted_total > 0
-    url = make_url(pg_schema_url)
-    schema = str(url.query["options"]).split("=", 1)[1]
-    command = [
-        "pg_dump",
-        "--no-owner",
-        f"--host={url.host or '127.0.0.1'}",
-        f"--port={url.port or 5432}",
-        f"--username={url.username or 'postgres'}",
-        f"--schema={schema}",
-        str(url.database),
-    ]
-    dump = subprocess.run(
-        command, capture_output=True, check=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    ).stdout.decode("utf-8")
+    dump = dump_schema(pg_schema_url)
     assert "v1:field:" in dump  # the data is there, sealed
     leaked = sorted(n for n in needles if n in dump)
     assert leaked == [], f"{len(leaked)} protected values appear in pg_dump (first: {leaked[:1]!r})"
