@@ -150,11 +150,12 @@ class ServiceContext:
         details: dict[str, Any] | None = None,
     ) -> None:
         """Append an audit entry for `action` in the caller's transaction (ids and codes only)."""
-        # Checked even without a sink (tests, tools): details the signed log would refuse must
-        # fail where they are written, not first in production.
-        check_details(details or {})
         if self.audit is not None:
             self.audit.append(conn, self.actor.name, action, kind, record_id, details or {})
+        else:
+            # Checked without a sink too (tests, tools): details the signed log would refuse must
+            # fail where they are written, not first in production. (The log checks its own.)
+            check_details(details or {})
 
     def digest(self, text: str) -> str | None:
         """The audit log's keyed digest of `text` (None without a log: nothing is recorded)."""
