@@ -7,6 +7,8 @@ DEMO_DIR ?= svidok-demo
 DEMO_SCALE ?= 2000
 
 LOCK   := requirements/lock.txt
+# pip itself, pinned by hash and installed before the lock (why: see the file).
+PIP_LOCK := requirements/pip.txt
 # Pass options to bench/run.py, e.g. `make bench ARGS="--only demo"` or ARGS=--dry-run.
 ARGS ?=
 # Extra options for `make lock`, e.g. LOCK_FLAGS=--upgrade (every pin) or `--upgrade-package NAME`.
@@ -17,9 +19,10 @@ LOCK_FLAGS ?=
 # Every dependency comes from $(LOCK), pinned with the sha256 of each of its files: pip refuses
 # anything else. The project itself is built with the locked setuptools (no isolated build, which
 # would fetch an unchecked one).
-$(STAMP): $(LOCK) pyproject.toml
+$(STAMP): $(LOCK) $(PIP_LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(PIP_LOCK)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
