@@ -356,6 +356,23 @@ def _incremental_latency(store: Store, mention_ids: list[str], n: int = 200) -> 
     return times[len(times) // 2], times[int(len(times) * 0.95) - 1]
 
 
+def open_demo(data_dir: Path) -> Store:
+    """An existing demo register made by `svidok demo` (encrypted: SVIDOK_PASSPHRASE unlocks it)."""
+    from svidok.crypto.keyring import MasterSecret
+    from svidok.services.keys import Protection
+
+    passphrase = os.environ.get("SVIDOK_PASSPHRASE")
+    if not passphrase:
+        sys.exit("set SVIDOK_PASSPHRASE to the demo register's passphrase")
+    return Protection.open(Settings(data_dir=data_dir), MasterSecret(passphrase=passphrase)).store
+
+
+def truth_dir(data_dir: Path) -> Path:
+    """Where `svidok demo` put the ground truth: DATA_DIR-truth/ground_truth (or inside, for `generate`)."""
+    beside = data_dir.with_name(data_dir.name + "-truth") / "ground_truth"
+    return beside if beside.exists() else data_dir / "ground_truth"
+
+
 def phases(data_dir: Path) -> None:
     """Where the person linker's time goes on an existing demo register (wall and CPU per phase).
 
@@ -379,7 +396,7 @@ def phases(data_dir: Path) -> None:
         )
         wall, cpu = now_wall, now_cpu
 
-    store = Store.open(Settings(data_dir=data_dir), create=True)  # upgrades an older demo's schema
+    store = open_demo(data_dir)
     with store.read() as conn:
         records = load_records(conn, linker_persons=False)
     store.close()
@@ -387,18 +404,27 @@ def phases(data_dir: Path) -> None:
     settings, cache = PersonLinkSettings(), p._NameCache()
     distinct = {raw for names in records.names for raw in names}
     for raw in distinct:
-        cache.key(raw)
-    step(f"name keys of {len(distinct):,} distinct names")
+        cache.kid(raw)
+    step(f"name keys of {len(distinct):,} distinct names ({len(cache.by_kid):,} distinct keys)")
     keys_of = p.record_keys(records, cache)
     initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
-    left, right, oversized = p.candidate_pairs(records, keys_of, settings.max_block, initial_only)
-    step(f"blocking: {len(left):,} candidate pairs ({oversized} oversized blocks skipped)")
-    gammas = p.comparison_levels(records, cache, left, right, settings)
-    step("comparison levels (name engine on every pair)")
+    order = p._sort_keys(records, cache)
+    left, right, oversized = p.candidate_pairs(
+        records, keys_of, settings.max_block, initial_only, order, settings.window
+    )
+    step(
+        f"blocking: {len(left):,} candidate pairs ({oversized} blocks over {settings.max_block} "
+        f"by sorted neighbourhood, window {settings.window})"
+    )
+    columns = p._name_columns(records, cache)
+    gammas = p.comparison_levels(records, cache, left, right, settings, columns)
+    step(f"comparison levels (name engine on {len(cache.pairs) or 'each distinct pair of keys'})")
     rng = np.random.default_rng(settings.seed)
     size = min(settings.u_sample_pairs, len(records) * 4)
     ra, rb = rng.integers(0, len(records), size=size), rng.integers(0, len(records), size=size)
-    u = fs.estimate_u(p.comparison_levels(records, cache, ra[ra != rb], rb[ra != rb], settings), p.FEATURES)
+    u = fs.estimate_u(
+        p.comparison_levels(records, cache, ra[ra != rb], rb[ra != rb], settings, columns), p.FEATURES
+    )
     model = fs.train_em(
         gammas, p.FEATURES, prior=settings.prior, max_iterations=settings.em_iterations, fixed_u=u
     )
@@ -409,7 +435,7 @@ def phases(data_dir: Path) -> None:
     step(f"clustering ({result.stats['refused_merges']:,} merges refused)")
     truth = {
         r["mention_id"]: r["true_identity"]
-        for r in csv.DictReader((data_dir / "ground_truth" / "mentions.csv").open(encoding="utf-8"))
+        for r in csv.DictReader((truth_dir(data_dir) / "mentions.csv").open(encoding="utf-8"))
     }
     chosen = [k for k, record_id in enumerate(records.ids) if record_id in truth]
     q = cluster_quality([int(result.cluster_of[k]) for k in chosen], [truth[records.ids[k]] for k in chosen])

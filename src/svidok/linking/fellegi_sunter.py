@@ -83,7 +83,7 @@ def train_em(
 
     With `fixed_u` (estimated from random pairs, as Splink recommends), only m and λ are learned.
     """
-    patterns, counts = np.unique(gammas, axis=0, return_counts=True)
+    patterns, counts = distinct_patterns(gammas)
     weights = counts.astype(np.float64)
     model = initial_model(features, prior)
     if fixed_u is not None:
@@ -114,6 +114,21 @@ def train_em(
         if shift < tolerance:
             break
     return model
+
+
+def distinct_patterns(gammas: npt.NDArray[np.int8]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+    """The distinct rows of `gammas` (in the order of `np.unique(axis=0)`) and how often each occurs.
+
+    Each row is read as one number (level + 1 in base 8, first feature most significant), so
+    the rows are sorted as plain integers: many times faster than sorting rows of a matrix.
+    """
+    if gammas.shape[0] == 0 or gammas.shape[1] > 20:
+        return np.unique(gammas, axis=0, return_counts=True)
+    codes = np.zeros(gammas.shape[0], dtype=np.int64)
+    for column in range(gammas.shape[1]):
+        codes = codes * 8 + (gammas[:, column].astype(np.int64) + 1)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    return gammas[first], counts
 
 
 def estimate_u(gammas: npt.NDArray[np.int8], features: tuple[Feature, ...]) -> list[npt.NDArray[np.float64]]:

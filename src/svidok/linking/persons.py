@@ -52,6 +52,8 @@ class PersonLinkSettings:
     review_threshold: float = 0.60
     name_levels: tuple[float, float, float] = (0.50, 0.75, 0.90)
     max_block: int = 400
+    #: in a block larger than `max_block`, each record meets this many neighbours (sorted by name)
+    window: int = 20
     conflict_below: float = 0.60
     #: a partial name ("Петров И.", "Иван Петров") whose auto links reach two persons with
     #: conflicting names within this many bits of each other is left to review
@@ -94,9 +96,21 @@ class PersonLinkResult:
 
 
 class _NameCache:
+    """Each distinct name's keys once, and each distinct pair of keys scored once.
+
+    Spellings that clean to the same text share one `NameKeys` (the name engine
+    caches by cleaned text), so they get one number (`kid`) here, and a pair of
+    records is scored through its pair of numbers: a batch of candidate pairs costs
+    one name-engine call per distinct pair of keys, not per pair of records.
+    """
+
     def __init__(self) -> None:
         self.keys: dict[str, NameKeys] = {}
-        self.pairs: dict[tuple[str, str], float] = {}
+        self._kid_of_raw: dict[str, int] = {}
+        self._kid_of_obj: dict[int, int] = {}
+        #: the keys of every number, kept alive so that their id() stays unique
+        self.by_kid: list[NameKeys] = []
+        self.pairs: dict[int, float] = {}
 
     def key(self, raw: str) -> NameKeys:
         found = self.keys.get(raw)
@@ -104,21 +118,81 @@ class _NameCache:
             found = self.keys[raw] = name_keys(raw[:300])
         return found
 
+    def kid(self, raw: str) -> int:
+        number = self._kid_of_raw.get(raw)
+        if number is None:
+            keys = self.key(raw)
+            number = self._kid_of_obj.get(id(keys))
+            if number is None:
+                number = self._kid_of_obj[id(keys)] = len(self.by_kid)
+                self.by_kid.append(keys)
+            self._kid_of_raw[raw] = number
+        return number
+
     def full_given(self, raw: str) -> bool:
         """The name's best reading has a given name written out, not an initial."""
         parse = self.key(raw).parses[0]
         return bool(parse.given) and not parse.given[0].initial
 
+    def kid_score(self, a: int, b: int) -> float:
+        code = (a << 32 | b) if a <= b else (b << 32 | a)
+        value = self.pairs.get(code)
+        if value is None:
+            value = self.pairs[code] = fast_score(self.by_kid[a], self.by_kid[b])
+        return value
+
     def score(self, names_a: tuple[str, ...], names_b: tuple[str, ...]) -> float:
         best = 0.0
         for a in names_a:
             for b in names_b:
-                pair = (a, b) if a <= b else (b, a)
-                value = self.pairs.get(pair)
-                if value is None:
-                    value = self.pairs[pair] = fast_score(self.key(a), self.key(b))
-                best = max(best, value)
+                best = max(best, self.kid_score(self.kid(a), self.kid(b)))
         return best
+
+    def score_codes(self, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Scores of distinct (low << 32 | high) pairs of key numbers, one name-engine call each."""
+        keys, score = self.by_kid, fast_score
+        mask = (1 << 32) - 1
+        return np.fromiter(
+            (score(keys[c >> 32], keys[c & mask]) for c in codes.tolist()), dtype=np.float64, count=len(codes)
+        )
+
+
+@dataclass
+class _NameColumns:
+    """Every record's key numbers, flat (`flat[start[i]:start[i] + count[i]]` are record i's)."""
+
+    start: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
+    flat: npt.NDArray[np.int64]
+
+
+def _name_columns(records: LinkRecords, cache: _NameCache) -> _NameColumns:
+    kid = cache.kid
+    count = np.fromiter((len(names) for names in records.names), dtype=np.int64, count=len(records))
+    flat = np.fromiter((kid(raw) for names in records.names for raw in names), dtype=np.int64)
+    start = np.cumsum(count) - count
+    return _NameColumns(start, count, flat)
+
+
+def name_scores(
+    columns: _NameColumns, cache: _NameCache, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """The best name score of each pair of records over their names (one engine call per distinct pair)."""
+    n = len(left)
+    if n == 0:
+        return np.zeros(0)
+    cl, cr = columns.count[left], columns.count[right]
+    per_pair = cl * cr
+    pair_of = np.repeat(np.arange(n), per_pair)
+    offset = np.arange(int(per_pair.sum())) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    ka = columns.flat[columns.start[left][pair_of] + offset // cr[pair_of]]
+    kb = columns.flat[columns.start[right][pair_of] + offset % cr[pair_of]]
+    codes = np.minimum(ka, kb) << 32 | np.maximum(ka, kb)
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    scores = cache.score_codes(distinct)[inverse.reshape(-1)]
+    if len(scores) == n:  # one name on each side of every pair
+        return scores
+    return np.maximum.reduceat(scores, np.cumsum(per_pair) - per_pair)
 
 
 def blocking_keys(keys: NameKeys, unit: str | None, incident: str | None = None) -> set[str]:
@@ -167,7 +241,12 @@ def record_keys(records: LinkRecords, cache: _NameCache) -> list[set[str]]:
 
 
 def candidate_pairs(
-    records: LinkRecords, keys_of: list[set[str]], max_block: int, initial_only: list[bool]
+    records: LinkRecords,
+    keys_of: list[set[str]],
+    max_block: int,
+    initial_only: list[bool],
+    order: list[str] | None = None,
+    window: int = 20,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Pairs of record indices sharing a blocking key, without person–person pairs.
 
@@ -175,6 +254,13 @@ def candidate_pairs(
     at least one side has no written-out given name: two full names are already
     paired by their given-name class, and every Aleksandr, Aleksei and Anna
     Kovalev meeting each other on "A" would multiply the pairs for nothing.
+
+    A key shared by more than `max_block` records is not paired all with all
+    (its pairs grow with the square of its size) nor skipped: its records are
+    sorted by `order` (the rest of the name and the birth year, see
+    `_sort_keys`) and each meets the `window` records after it (a sorted
+    neighbourhood), so every record keeps candidates and the pairs grow linearly.
+    The third value is the number of such oversized keys.
     """
     key_ids: dict[str, int] = {}
     rec_col: list[int] = []
@@ -186,6 +272,7 @@ def candidate_pairs(
             key_col.append(key_ids.setdefault(key, len(key_ids)))
             weak_col.append("|i" in key)
     con = duck()
+    con.execute("SET preserve_insertion_order = false")
     con.register(
         "k",
         {
@@ -200,6 +287,7 @@ def candidate_pairs(
             "rec": np.arange(len(records), dtype=np.int64),
             "person": np.asarray(records.is_person, dtype=bool),
             "initial_only": np.asarray(initial_only, dtype=bool),
+            "ord": np.asarray(order if order is not None else [""] * len(records), dtype=object),
         },
     )
     oversized = con.execute(
@@ -207,18 +295,48 @@ def candidate_pairs(
     ).fetchone()
     found = con.execute(
         """
-        WITH ok AS (SELECT key FROM k GROUP BY key HAVING count(*) <= ?),
-             kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only
-                    FROM k JOIN ok USING (key) JOIN p USING (rec))
-        SELECT DISTINCT a.rec AS l, b.rec AS r
-        FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
-        WHERE NOT (a.person AND b.person) AND (NOT a.weak OR a.initial_only OR b.initial_only)
+        WITH size AS (SELECT key, count(*) AS n FROM k GROUP BY key),
+             kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only, s.n > $max AS big,
+                           row_number() OVER (PARTITION BY k.key ORDER BY p.ord, k.rec) AS pos
+                    FROM k JOIN size s USING (key) JOIN p USING (rec)),
+             joined AS (
+               SELECT a.rec AS l, b.rec AS r, a.person AS ap, b.person AS bp, a.weak AS w,
+                      a.initial_only AS ai, b.initial_only AS bi
+               FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
+               WHERE NOT a.big
+               UNION ALL
+               SELECT least(a.rec, b.rec), greatest(a.rec, b.rec), a.person, b.person, a.weak,
+                      a.initial_only, b.initial_only
+               FROM kk a JOIN kk b ON a.key = b.key AND b.pos > a.pos AND b.pos <= a.pos + $window
+               WHERE a.big
+             )
+        SELECT DISTINCT l, r FROM joined
+        WHERE NOT (ap AND bp) AND (NOT w OR ai OR bi)
         ORDER BY l, r
         """,
-        [max_block],
+        {"max": max_block, "window": window},
     ).fetchnumpy()
     con.close()
     return found["l"].astype(np.int64), found["r"].astype(np.int64), int(oversized[0] if oversized else 0)
+
+
+def _sort_keys(records: LinkRecords, cache: _NameCache) -> list[str]:
+    """Within an oversized block, what brings likely matches next to each other.
+
+    The block's key already fixes the surname and the given name (or the given
+    name and patronymic), so the sort goes by patronymic, then given name, then
+    surname classes, then birth year: the same full name sits together, partial
+    names after the full ones.
+    """
+    out = []
+    for index, names in enumerate(records.names):
+        parse = cache.key(names[0]).parses[0]
+        pat = min(parse.patronymic.classes, default="~") if parse.patronymic is not None else "~"
+        given = min(parse.given[0].classes, default="~") if parse.given else "~"
+        surname = min(parse.surname[0].classes, default="~") if parse.surname else "~"
+        year = records.birth_year[index]
+        out.append(f"{pat}|{given}|{surname}|{year if year > 0 else 9999}")
+    return out
 
 
 def _codes(values: list[str | None]) -> npt.NDArray[np.int64]:
@@ -232,14 +350,14 @@ def comparison_levels(
     left: npt.NDArray[np.int64],
     right: npt.NDArray[np.int64],
     settings: PersonLinkSettings,
+    columns: _NameColumns | None = None,
 ) -> npt.NDArray[np.int8]:
     """The level of every feature for every pair (-1 where a side lacks the value)."""
     n = len(left)
     gammas = np.full((n, len(FEATURES)), -1, dtype=np.int8)
-    names = records.names
-    scores = np.fromiter(
-        (cache.score(names[a], names[b]) for a, b in zip(left, right, strict=True)), float, n
-    )
+    if columns is None:
+        columns = _name_columns(records, cache)
+    scores = name_scores(columns, cache, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
     gammas[:, 0] = np.searchsorted(np.asarray(settings.name_levels), scores, side="right")
 
     year = np.asarray(records.birth_year)
@@ -270,14 +388,18 @@ def score_pairs(
         gammas0 = np.zeros((0, len(FEATURES)), dtype=np.int8)
         return PairScores(empty, empty, gammas0, np.zeros(0)), fs.initial_model(FEATURES, settings.prior), 0
     initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
-    left, right, oversized = candidate_pairs(records, keys_of, settings.max_block, initial_only)
-    gammas = comparison_levels(records, cache, left, right, settings)
+    order = _sort_keys(records, cache)
+    left, right, oversized = candidate_pairs(
+        records, keys_of, settings.max_block, initial_only, order, settings.window
+    )
+    columns = _name_columns(records, cache)
+    gammas = comparison_levels(records, cache, left, right, settings, columns)
     rng = np.random.default_rng(settings.seed)
     size = min(settings.u_sample_pairs, max(len(records) * 4, 1))
     ra = rng.integers(0, len(records), size=size)
     rb = rng.integers(0, len(records), size=size)
     keep = ra != rb
-    u = fs.estimate_u(comparison_levels(records, cache, ra[keep], rb[keep], settings), FEATURES)
+    u = fs.estimate_u(comparison_levels(records, cache, ra[keep], rb[keep], settings, columns), FEATURES)
     model = fs.train_em(
         gammas, FEATURES, prior=settings.prior, max_iterations=settings.em_iterations, fixed_u=u
     )
@@ -301,7 +423,7 @@ def cluster(
     # their names agree. (Badge numbers are not used so: witnesses misremember them, and on the
     # demo the same rule on badges cost more true merges than it saved false ones.)
     years_of = {i: {year} for i, year in enumerate(records.birth_year) if year > 0}
-    parent = np.arange(n)
+    parent = list(range(n))
     index_of = {record_id: i for i, record_id in enumerate(records.ids)}
     person_at: dict[int, str] = {i: records.ids[i] for i in range(n) if records.is_person[i]}
     forbidden: dict[int, set[str]] = {}
@@ -315,23 +437,27 @@ def cluster(
             root = parent[root]
         while parent[i] != root:
             parent[i], i = root, parent[i]
-        return int(root)
+        return root
+
+    # A refusal stands while neither cluster changes: many auto pairs join the same two
+    # clusters, and checking their names again each time was most of the clustering's time.
+    version = [0] * n
+    refusals: set[tuple[int, int, int, int]] = set()
 
     def union(a: int, b: int) -> bool:
         ra, rb = find(a), find(b)
         if ra == rb:
             return True
-        pa, pb = person_at.get(ra), person_at.get(rb)
-        if pa and pb and pa != pb:
+        seen = (ra, version[ra], rb, version[rb]) if ra < rb else (rb, version[rb], ra, version[ra])
+        if seen in refusals:
             return False
-        if (pa and pa in forbidden.get(rb, ())) or (pb and pb in forbidden.get(ra, ())):
+        if not _joinable(ra, rb):
+            refusals.add(seen)
             return False
-        if _years_differ(years_of.get(ra), years_of.get(rb)):
-            return False
-        left_names, right_names = names_of[ra], names_of[rb]
-        if _conflicting(left_names, right_names, cache, settings.conflict_below):
-            return False
+        pb = person_at.get(rb)
         parent[rb] = ra
+        version[ra] += 1
+        left_names = names_of[ra]
         left_names |= names_of.pop(rb)
         if rb in years_of:
             years_of.setdefault(ra, set()).update(years_of.pop(rb))
@@ -340,6 +466,16 @@ def cluster(
         if rb in forbidden:
             forbidden.setdefault(ra, set()).update(forbidden.pop(rb))
         return True
+
+    def _joinable(ra: int, rb: int) -> bool:
+        pa, pb = person_at.get(ra), person_at.get(rb)
+        if pa and pb and pa != pb:
+            return False
+        if (pa and pa in forbidden.get(rb, ())) or (pb and pb in forbidden.get(ra, ())):
+            return False
+        if _years_differ(years_of.get(ra), years_of.get(rb)):
+            return False
+        return not _conflicting(names_of[ra], names_of[rb], cache, settings.conflict_below)
 
     refused = 0
     for mention_id, person_id in sorted(records.pinned.items()):

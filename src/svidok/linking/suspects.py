@@ -18,6 +18,7 @@ Candidates are leads for investigators, never findings; they are stored as
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -217,51 +218,103 @@ def suspect_candidates(
         """,  # nosec B608 # {dist} is a constant haversine expression; values are bound as ?
         [dlat, dlat, settings.radius_m],
     )
-    units = con.execute("SELECT act, unit, dep, place_name, s, e, dist_m FROM deployed").fetchall()
-    members = con.execute(
+    con.execute(
         """
         -- The incident's perpetrator mentions are grouped by badge and by rank + unit first and
         -- joined on equality: joining every roster member to every mention of the incident and
         -- filtering afterwards took gigabytes (killed a 100,000-testimony run).
+        CREATE TEMP TABLE on_duty AS
         WITH roster_size AS (
           SELECT anc.ancestor AS unit, count(*) AS n FROM anc JOIN members m ON m.unit = anc.unit GROUP BY 1
         ), by_badge AS (
-          SELECT incident, badge, list(DISTINCT mention) AS ms FROM mentions
+          SELECT incident, badge, list_sort(list(DISTINCT mention)) AS ms FROM mentions
           WHERE badge IS NOT NULL GROUP BY incident, badge
         ), by_rank AS (
-          SELECT incident, rank, unit, list(DISTINCT mention) AS ms FROM mentions
+          SELECT incident, rank, unit, list_sort(list(DISTINCT mention)) AS ms FROM mentions
           WHERE rank IS NOT NULL AND unit IS NOT NULL GROUP BY incident, rank, unit
-        ), on_duty AS (
-          -- one row per (deployment of the act, membership): anc holds each (unit, ancestor) once
-          SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
-                 b.ms AS badge_mentions, k.ms AS rank_mentions, r.n AS roster
-          FROM deployed d
-          JOIN roster_size r ON r.unit = d.unit
-          JOIN anc ON anc.ancestor = d.unit
-          JOIN members m ON m.unit = anc.unit
-          LEFT JOIN by_badge b ON b.incident = d.incident AND b.badge = m.badge
-          LEFT JOIN by_rank k ON k.incident = d.incident AND k.rank = m.rank AND k.unit = m.unit
-          WHERE (m.start_date IS NULL OR m.start_date <= strftime(d.act_s, '%Y-%m-%d'))
-            AND (m.end_date IS NULL
-                 OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
         )
-        SELECT act, person, mb, unit, rank, badge, dep, deployed_unit, badge_mentions, rank_mentions
-        FROM on_duty
-        -- a whole roster is a lead only when it is small; a large one needs a badge or rank to point
-        WHERE roster <= ? OR len(badge_mentions) > 0 OR len(rank_mentions) > 0
-        ORDER BY act, person, dep, mb  -- explanations list their evidence in a stable order
+        -- one row per (deployment of the act, membership): anc holds each (unit, ancestor) once
+        SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
+               b.ms AS badge_mentions, k.ms AS rank_mentions
+        FROM deployed d
+        JOIN roster_size r ON r.unit = d.unit
+        JOIN anc ON anc.ancestor = d.unit
+        JOIN members m ON m.unit = anc.unit
+        LEFT JOIN by_badge b ON b.incident = d.incident AND b.badge = m.badge
+        LEFT JOIN by_rank k ON k.incident = d.incident AND k.rank = m.rank AND k.unit = m.unit
+        WHERE (m.start_date IS NULL OR m.start_date <= strftime(d.act_s, '%Y-%m-%d'))
+          AND (m.end_date IS NULL
+               OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
+          -- a whole roster is a lead only when it is small; a large one needs a badge or rank to point
+          AND (r.n <= ? OR b.ms IS NOT NULL OR k.ms IS NOT NULL)
         """,
         [settings.max_roster],
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE named AS
+        SELECT a.act, x.person, list_sort(list(DISTINCT x.mention)) AS ms,
+               list_sort(list(DISTINCT x.source)) AS ss
+        FROM acts a JOIN mentions x ON x.incident = a.incident
+        WHERE x.person IS NOT NULL GROUP BY ALL
+        """
+    )
+    # Rank inside the query: each distinct piece of evidence (one reason line) adds log(1 - p);
+    # the score is 1 - exp(sum), as `_rank` combines them, and only each act's best
+    # `max_per_act` candidates come back to Python, where their explanations are written.
+    weights = {
+        "w_unit": _log_miss(settings.deployed_unit_score),
+        "w_member": _log_miss(settings.roster_member_score),
+        "w_badge": _log_miss(settings.badge_match_score),
+        "w_rank": _log_miss(settings.rank_match_bonus),
+        "w_named": _log_miss(settings.named_in_source_score),
+    }
+    con.execute(
+        """
+        CREATE TEMP TABLE kept AS
+        WITH evidence AS (
+          SELECT DISTINCT act, unit AS candidate, 'd' || dep AS piece, $w_unit AS w FROM deployed
+          UNION SELECT act, person, 'm' || mb || '|' || dep, $w_member FROM on_duty
+          UNION SELECT act, person, 'b' || badge || '|' || array_to_string(badge_mentions, ','), $w_badge
+                FROM on_duty WHERE coalesce(badge, '') <> '' AND len(badge_mentions) > 0
+          UNION SELECT act, person, 'r' || rank || '|' || unit || '|' || array_to_string(rank_mentions, ','),
+                $w_rank FROM on_duty WHERE coalesce(rank, '') <> '' AND len(rank_mentions) > 0
+          UNION SELECT act, person, 'n', $w_named FROM named
+        ), scored AS (
+          SELECT act, candidate, round(1 - exp(sum(w)), 6) AS score FROM evidence GROUP BY act, candidate
+        )
+        SELECT act, candidate FROM scored
+        QUALIFY row_number() OVER (PARTITION BY act ORDER BY score DESC, candidate) <= $top
+        """,
+        {**weights, "top": settings.max_per_act},
+    )
+    units = con.execute(
+        """
+        SELECT d.act, d.unit, d.dep, d.place_name, d.s, d.e, d.dist_m
+        FROM deployed d SEMI JOIN kept k ON k.act = d.act AND k.candidate = d.unit
+        """
+    ).fetchall()
+    members = con.execute(
+        """
+        SELECT o.act, o.person, o.mb, o.unit, o.rank, o.badge, o.dep, o.deployed_unit,
+               o.badge_mentions, o.rank_mentions
+        FROM on_duty o SEMI JOIN kept k ON k.act = o.act AND k.candidate = o.person
+        ORDER BY o.act, o.person, o.dep, o.mb  -- explanations list their evidence in a stable order
+        """
     ).fetchall()
     named = con.execute(
         """
-        SELECT a.act, x.person, list(DISTINCT x.mention), list(DISTINCT x.source)
-        FROM acts a JOIN mentions x ON x.incident = a.incident
-        WHERE x.person IS NOT NULL GROUP BY ALL
+        SELECT n.act, n.person, n.ms, n.ss
+        FROM named n SEMI JOIN kept k ON k.act = n.act AND k.candidate = n.person
         """
     ).fetchall()
     con.close()
     return _rank(settings, units, members, named)
+
+
+def _log_miss(score: float) -> float:
+    """log(1 - p) of one piece of evidence, as `_rank` caps it."""
+    return math.log(1 - min(score, 0.999))
 
 
 def _rank(
