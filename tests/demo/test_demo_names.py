@@ -166,14 +166,40 @@ def test_one_identity_is_written_differently_by_different_sources(demo_run: Demo
     assert max(len(v) for v in by_identity.values()) >= 4
 
 
-def test_population_has_namesakes_and_persons_with_several_names(demo_run: DemoRun) -> None:
+def test_population_shares_surnames_and_persons_have_several_names(demo_run: DemoRun) -> None:
     identities = demo_run.truth("identities")
-    pairs = Counter((i["name_ru"].split()[0], i["name_ru"].split()[-1]) for i in identities)
-    assert max(pairs.values()) >= 2
+    surnames = Counter(i["name_ru"].split()[-1] for i in identities)
+    assert max(surnames.values()) >= 2  # relatives, namesakes, common surnames
     per_person = Counter(n["person_id"] for n in demo_run.rows("person_name"))
     assert min(per_person.values()) >= 2
     scripts = {n["script"] for n in demo_run.rows("person_name")}
     assert scripts == {"Cyrl", "Latn"}
+
+
+def test_surnames_are_long_tailed_like_a_real_population() -> None:
+    # With a small pool of surnames namesakes would be the rule (two thirds of 6,000 people
+    # shared given name and surname with someone); in a real population they are the exception.
+    pop = Population(random.Random(11), Ids(1), lambda ident: None)
+    batch = Batch()
+    people = [pop.new("victim", batch, register=False) for _ in range(6000)]
+    by_name = Counter((p.sex, p.given, p.surname) for p in people)
+    sharing = sum(n for n in by_name.values() if n > 1) / len(people)
+    surnames = Counter(p.surname for p in people)
+    assert sharing < 0.15
+    assert len(surnames) > 1500
+    assert max(surnames.values()) / len(people) < 0.015
+
+
+def test_tail_surnames_have_belarusian_and_ukrainian_spellings() -> None:
+    common = len(data.load("surnames.yaml")["roots"])
+    tail = {surname(r, "ru", "male"): r for r in data.surname_roots()[common:]}
+    assert surname(tail["Голубович"], "be", "male") == "Галубовіч"
+    assert surname(tail["Голубович"], "uk", "female") == "Голубович"
+    rooted = [r for r in tail.values() if r.type == "poss"]
+    assert any(surname(r, "be", "male").endswith(("оў", "аў")) for r in rooted)
+    assert all(not surname(r, "be", "male").endswith("ов") for r in rooted)
+    males = Counter(surname(r, "ru", "male") for r in data.surname_roots())
+    assert max(males.values()) == 1  # no surname twice
 
 
 def test_no_real_public_figures_among_surnames() -> None:

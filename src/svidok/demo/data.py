@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -69,11 +71,133 @@ def given_names() -> dict[str, tuple[GivenName, ...]]:
 
 @cache
 def surname_roots() -> tuple[SurnameRoot, ...]:
+    """The common surnames of surnames.yaml, then the long tail derived from surname_bases.yaml."""
     rows = load("surnames.yaml")["roots"]
-    return tuple(
+    head = tuple(
         SurnameRoot(type=t, weight=float(w), stems={"ru": ru, "be": be, "uk": uk})
         for t, w, ru, be, uk in rows
     )
+    return head + surname_tail(head)
+
+
+TAIL_SHARE = 0.8
+"""Share of the population whose surname comes from the long tail, not the common surnames."""
+TAIL_PATTERNS_PER_STEM = 10
+_BE_HARD = "жшчрц"
+"""Consonants that are always hard in Belarusian: е, і after them are written э, ы."""
+_SIBILANT = "жшчщц"
+# (type, weight, ru, be, uk) suffixes that turn a word stem into a surname root; "{o}" is the
+# linking vowel (see _tail_root), "poss"/"in"/"sky" roots take their gendered endings later.
+_TAIL_PATTERNS: tuple[tuple[str, float, str, str, str], ...] = (
+    ("poss", 30, "{o}", "{o}", "{o}"),
+    ("in", 8, "и", "і", "і"),
+    ("sky", 8, "ов", "оў", "ов"),
+    ("sky", 3, "ин", "ін", "ин"),
+    ("inv", 14, "енко", "енка", "енко"),
+    ("inv", 8, "ук", "ук", "ук"),
+    ("inv", 5, "чук", "чук", "чук"),
+    ("inv", 10, "ович", "овіч", "ович"),
+    ("inv", 7, "евич", "евіч", "евич"),
+    ("inv", 6, "ик", "ік", "ик"),
+    ("inv", 5, "ко", "ка", "ко"),
+    ("inv", 3, "ёнок", "ёнак", "ьонок"),
+    ("inv", 3, "ец", "ец", "ець"),
+    ("inv", 3, "ич", "іч", "ич"),
+)
+
+
+def _be_suffix(stem: str, suffix: str) -> tuple[str, str]:
+    """Belarusian spelling at the joint: д/т soften to дз/ц before е, і; hard consonants take э, ы."""
+    if suffix[:1] in ("е", "і", "ё") and stem[-1:] in ("д", "т"):
+        stem = stem[:-1] + ("дз" if stem[-1] == "д" else "ц")
+    if stem[-1:] in _BE_HARD:
+        if suffix.startswith("енка"):
+            suffix = ("анка" if stem[-1] in "жшч" else "энка") + suffix[4:]
+        elif suffix.startswith("е"):
+            suffix = "э" + suffix[1:]
+        elif suffix.startswith("і"):
+            suffix = "ы" + suffix[1:]
+        elif suffix.startswith("ё"):
+            suffix = "о" + suffix[1:]
+    return stem, suffix
+
+
+def _tail_root(stems: list[str], pattern: tuple[str, float, str, str, str]) -> SurnameRoot | None:
+    kind, _, *suffixes = pattern
+    ru, be, uk = stems
+    if suffixes[0] == "чук" and ru[-1] not in "нлрмв":
+        return None
+    if suffixes[0] in ("ик", "ко", "ук", "енко") and ru[-1] in "кщ":
+        return None
+    if suffixes[0] == "ич" and ru[-1] in "кчшщжц":
+        return None
+    vowels = sum(c in "аеёиоуыэюяіў" for c in be.lower())
+    out: dict[str, str] = {}
+    for lang, stem, suffix in zip(("ru", "be", "uk"), (ru, be, uk), suffixes, strict=True):
+        if suffix == "{o}":
+            suffix = {
+                "ru": "е" if stem[-1] in _SIBILANT else "о",
+                "be": "о" if vowels <= 1 else "а",
+                "uk": "о",
+            }[lang]
+        if lang == "be":
+            stem, suffix = _be_suffix(stem, suffix)
+        elif lang == "uk" and suffix.startswith("і") and stem[-1] in _SIBILANT:
+            suffix = "и" + suffix[1:]
+        elif suffix.startswith("ё") and stem[-1] in _SIBILANT:
+            suffix = "о" + suffix[1:]
+        elif lang == "ru" and suffix == "ов" and stem[-1] in _SIBILANT:
+            suffix = "ев"
+        out[lang] = stem + suffix
+    return SurnameRoot(type=kind, weight=0.0, stems=out)
+
+
+def surname_tail(head: tuple[SurnameRoot, ...]) -> tuple[SurnameRoot, ...]:
+    """Rare surnames derived from word stems, Zipf-weighted to TAIL_SHARE of all draws.
+
+    Each stem takes TAIL_PATTERNS_PER_STEM of the patterns, drawn by pattern weight with a
+    generator seeded by the stem, so the tail is the same on every machine and in every run.
+    """
+    spec = load("surname_bases.yaml")
+    excluded = tuple(spec["excluded"])
+    taken = {(r.type, r.stems["ru"]) for r in head}
+    names = {_male_ru(r) for r in head}
+    tail: list[SurnameRoot] = []
+    for stems in spec["stems"]:
+        rng = random.Random(zlib.crc32(stems[0].encode()))
+        chosen: list[tuple[str, float, str, str, str]] = []
+        while len(chosen) < TAIL_PATTERNS_PER_STEM:
+            pattern = rng.choices(_TAIL_PATTERNS, [p[1] for p in _TAIL_PATTERNS])[0]
+            if pattern not in chosen:
+                chosen.append(pattern)
+        for pattern in chosen:
+            root = _tail_root([str(s) for s in stems], pattern)
+            if root is None or (root.type, root.stems["ru"]) in taken:
+                continue
+            male = _male_ru(root)
+            if male in names or male.startswith(excluded) or _female_ru(root).startswith(excluded):
+                continue
+            taken.add((root.type, root.stems["ru"]))
+            names.add(male)
+            tail.append(root)
+    random.Random(7).shuffle(tail)
+    ranks = [1.0 / (rank + 50) ** 0.6 for rank in range(len(tail))]
+    scale = TAIL_SHARE / (1 - TAIL_SHARE) * sum(r.weight for r in head) / sum(ranks)
+    return tuple(
+        SurnameRoot(type=r.type, weight=w * scale, stems=r.stems) for r, w in zip(tail, ranks, strict=True)
+    )
+
+
+_RU_ENDINGS = {"poss": ("в", "ва"), "in": ("н", "на"), "sky": ("ский", "ская"), "tsky": ("цкий", "цкая")}
+_RU_ENDINGS |= {"adj": ("ый", "ая"), "inv": ("", "")}
+
+
+def _male_ru(root: SurnameRoot) -> str:
+    return root.stems["ru"] + _RU_ENDINGS[root.type][0]
+
+
+def _female_ru(root: SurnameRoot) -> str:
+    return root.stems["ru"] + _RU_ENDINGS[root.type][1]
 
 
 @cache

@@ -1,9 +1,11 @@
 """Making the fictional people: frequency-weighted names, relatives, namesakes, person rows.
 
-Hard cases for the linking engine are made on purpose: namesakes (two people
-sharing given name and surname), relatives sharing a surname (spouses; a father
-and a son whose patronymic comes from the father's given name), and officers
-drawn towards the most common surnames.
+Surnames follow a long-tailed law (`data.surname_roots`: a hundred common
+surnames drawn a fifth of the time, then some two thousand rare ones), as a real
+population's do, so strangers seldom share given name and surname by chance.
+Hard cases for the linking engine are made on purpose on top of that: namesakes
+(two people sharing given name and surname), and relatives sharing a surname
+(spouses; a father and a son whose patronymic comes from the father's given name).
 """
 
 from __future__ import annotations
@@ -36,15 +38,14 @@ class Population:
         self._given_cw = {sex: list(accumulate(g.weight for g in names[sex])) for sex in names}
         roots = surname_roots()
         self._surname_cw = list(accumulate(r.weight for r in roots))
-        self._officer_cw = list(accumulate(r.weight**2 for r in roots))
         self._words: list[str] = misc()["pseudonyms"]
 
     def _given(self, sex: str) -> int:
         cw = self._given_cw[sex]
         return self.rng.choices(range(len(cw)), cum_weights=cw)[0]
 
-    def _surname(self, officer: bool) -> int:
-        cw = self._officer_cw if officer else self._surname_cw
+    def _surname(self) -> int:
+        cw = self._surname_cw
         return self.rng.choices(range(len(cw)), cum_weights=cw)[0]
 
     def _birth(self, first: int, last: int) -> str:
@@ -74,7 +75,7 @@ class Population:
             sex=sex,
             given=self._given(sex) if given is None else given,
             father=self._given("male") if father is None else father,
-            surname=self._surname(kind == "officer") if surname is None else surname,
+            surname=self._surname() if surname is None else surname,
             native=native or rng.choices([n for n, _ in NATIVE], [w for _, w in NATIVE])[0],
             birth_date=self._birth(*born),
             kind=kind,
