@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,57 @@ def test_subject_keys_made_after_a_rotation_by_another_process_still_open(protec
     assert reopened.subject_key("pe_before", create=False)[1] == before
     assert reopened.subject_key("pe_after", create=False)[1] == after
     reopened.close()
+
+
+def _wrapped(data_dir: Path, key_id: str) -> bytes:
+    with sqlite3.connect(data_dir / "keys.db") as db:
+        row = db.execute("SELECT wrapped FROM data_key WHERE key_id = ?", (key_id,)).fetchone()
+    db.close()
+    return bytes(row[0])
+
+
+def _key_store_bytes(data_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in data_dir.glob("keys.db*") if p.is_file()}
+
+
+def test_a_destroyed_key_leaves_no_copy_in_keys_db_its_wal_or_free_pages(
+    protection, settings, secret, monkeypatch
+) -> None:
+    """keys.db keeps a WAL journal (one fsync per batch of new keys). A destroyed key's wrapped
+    bytes must not survive in an older page image there: the destroy checkpoints the WAL into
+    the zeroed pages (secure_delete, VACUUM) and truncates it, while the server, another
+    keyring on the same file, keeps its connection open and goes on working."""
+    import svidok.crypto.keyring as keyring_module
+
+    monkeypatch.setattr(keyring_module, "SUBJECT_RECHECK_S", 0.0)
+    data_dir = settings.data_dir
+    server = protection.keyring
+    server.subject_keys([f"pe_{n}" for n in range(300)])  # through the server's long-lived connection
+    wrapped = _wrapped(data_dir, "subject:pe_7")
+    key = server.subject_key("pe_7")[1]
+    assert (data_dir / "keys.db-wal").stat().st_size > 0  # the batch is in the WAL now
+    assert any(wrapped in content for content in _key_store_bytes(data_dir).values())
+    cli = Keyring.unlock(data_dir, secret)
+    assert cli.destroy_many(["subject:pe_7"]) == {"subject:pe_7": True}
+    wal = data_dir / "keys.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    for name, content in _key_store_bytes(data_dir).items():
+        assert wrapped not in content, name
+        assert key not in content, name
+    with pytest.raises(KeyDestroyed):
+        server.subject_key("pe_7")
+    assert server.subject_key("pe_8", create=False)[1]  # the server's connection still serves
+    server.subject_keys(["pe_new"])  # and still writes
+    assert cli.destroy_many(["subject:pe_7"]) == {"subject:pe_7": False}  # a repeat scrubs again
+    assert not wal.exists() or wal.stat().st_size == 0
+    cli.close()
+
+
+def test_rotation_leaves_no_key_wrapped_under_the_old_master(protection, settings, secret) -> None:
+    data_dir = settings.data_dir
+    protection.keyring.subject_keys(["pe_1"])
+    old = _wrapped(data_dir, "register-db")
+    rotate_master(settings, secret, MasterSecret(passphrase="after the rotation"), TEST_ARGON2)
+    assert _wrapped(data_dir, "register-db") != old
+    for name, content in _key_store_bytes(data_dir).items():
+        assert old not in content, name

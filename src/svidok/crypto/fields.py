@@ -62,7 +62,7 @@ KeyLookup = Callable[[str], bytes]
 
 
 def _aad(table: str, column: str, record_id: str, key_id: str) -> bytes:
-    return b"\x00".join(x.encode() for x in ("svidok-field/1", table, column, record_id, key_id))
+    return f"svidok-field/1\x00{table}\x00{column}\x00{record_id}\x00{key_id}".encode()
 
 
 def seal_field(key: bytes, key_id: str, table: str, column: str, record_id: str, value: str) -> str:
@@ -186,12 +186,14 @@ class FieldCipher:
         derive: Callable[[str, str], bytes],
         *,
         subject_keys: Callable[[Iterable[str]], object] | None = None,
+        subject_cipher: SubjectCipher | None = None,
         embedded: bool = False,
     ) -> None:
         self._aead = AESGCM(field_key)
         self._lookup = lookup
         self._subject_key = subject_key
         self._subject_keys = subject_keys
+        self._subject_cipher = subject_cipher
         self._derive = derive
         self.embedded = embedded
         self._indexes: dict[tuple[str, str], BlindIndex] = {}
@@ -204,6 +206,7 @@ class FieldCipher:
             lambda subject: keyring.subject_key(subject)[1],
             keyring.derive,
             subject_keys=keyring.subject_keys,
+            subject_cipher=keyring.subject_cipher,
             embedded=embedded,
         )
 
@@ -216,8 +219,14 @@ class FieldCipher:
     def seal(self, table: str, column: str, value: str) -> str:
         if isinstance(value, SubjectValue):
             key_id = f"{SUBJECT_KEY_PREFIX}{value.subject}"
-            key = self._subject_key(value.subject)
-            return seal_field(key, key_id, table, column, COLUMN_SCOPE, str(value))
+            if self._subject_cipher is None:
+                key = self._subject_key(value.subject)
+                return seal_field(key, key_id, table, column, COLUMN_SCOPE, str(value))
+            nonce = os.urandom(12)
+            ct = self._subject_cipher(key_id).encrypt(
+                nonce, value.encode(), f"svidok-field/1\x00{table}\x00{column}\x00*\x00{key_id}".encode()
+            )
+            return f"v1:{key_id}:{binascii.b2a_base64(nonce + ct, newline=False).decode()}"
         if self.embedded:
             return value
         nonce = os.urandom(12)
@@ -227,7 +236,10 @@ class FieldCipher:
     def open(self, table: str, column: str, token: str) -> str:
         """The plaintext of a stored token; `ERASED` if its subject key was destroyed (or is not
         in this keyring at all, as after restoring data newer than its key bundle)."""
-        if self.embedded and not token.startswith(SUBJECT_TOKEN_PREFIX):
+        if token.startswith(SUBJECT_TOKEN_PREFIX):
+            if self._subject_cipher is not None:
+                return _open_subject(self._subject_cipher, table, column, token)
+        elif self.embedded:
             return token
         if token.startswith(f"v1:{FIELD_KEY}:"):
             try:
@@ -264,11 +276,47 @@ class FieldCipher:
         return index.value(value, exact=True)
 
 
+def _open_subject(cipher: SubjectCipher, table: str, column: str, token: str) -> str:
+    """`FieldCipher.open` of a token under a subject key, through the keyring's ready ciphers."""
+    key_id, _, blob_text = token[3:].rpartition(":")
+    try:
+        blob = binascii.a2b_base64(blob_text, strict_mode=True)  # as b64decode(validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise DecryptionFailed(f"{table}.{column}: a stored value is not a sealed value") from exc
+    if len(blob) < 28 or not key_id:
+        raise DecryptionFailed(f"{table}.{column}: a stored value has an unknown format")
+    try:
+        aead = cipher(key_id, create=False)
+    except KeyDestroyed:
+        return ERASED
+    except KeyringMissing:
+        raise
+    except ConfigError:  # not in this keyring (data restored newer than its key bundle)
+        return ERASED
+    try:
+        plain = aead.decrypt(
+            blob[:12], blob[12:], f"svidok-field/1\x00{table}\x00{column}\x00*\x00{key_id}".encode()
+        )
+    except InvalidTag as exc:
+        raise DecryptionFailed(
+            f"{table}.{column}: a stored value does not decrypt (wrong key, moved or tampered)"
+        ) from exc
+    return plain.decode()
+
+
+class SubjectCipher(Protocol):
+    """`Keyring.subject_cipher`: a ready AES-GCM under one subject key."""
+
+    def __call__(self, key_id: str, *, create: bool = True) -> AESGCM: ...
+
+
 class _KeyringLike(Protocol):
     def data_key(self, key_id: str, *, create: bool = False, purpose: str = "subject") -> bytes: ...
 
     def subject_keys(self, subject_ids: Iterable[str], *, create: bool = True) -> dict[str, bytes]: ...
 
     def subject_key(self, subject_id: str, *, create: bool = True) -> tuple[str, bytes]: ...
+
+    def subject_cipher(self, key_id: str, *, create: bool = True) -> AESGCM: ...
 
     def derive(self, key_id: str, info: str) -> bytes: ...

@@ -116,6 +116,13 @@ rotation re-wraps this one key, and the server goes on wrapping new subject keys
 SUBJECT_RECHECK_S = 0.1
 """How stale the subject-key cache may be: keys.db is checked for other writers (an erasure
 from the CLI while the server runs) at most this often, not on every value read."""
+SUBJECT_CIPHER_CACHE = 8192
+"""How many ready AES-GCM objects of subject keys are kept (about 2.5 KB each in OpenSSL, so
+not one per key of a large register): a batch seals and reads back its values without making
+one per value; the unwrapped keys themselves stay cached as before."""
+SCRUB_TRIES = 50
+"""Attempts (0.1 s apart, beyond SQLite's busy timeout) to empty keys.db's WAL after keys are
+destroyed, while another process holds a read transaction on it."""
 BUNDLE_FORMAT = "svidok-backup-keys"
 _PUBLIC_META = ("format", "version", "register", "audit_verifier_key")
 _SIDE_FILES = (
@@ -248,6 +255,33 @@ def _key_ids_in(select_sql: str, count: int) -> str:
     return f"{select_sql} WHERE key_id IN ({','.join('?' * count)})"  # nosec B608 # only "?" placeholders are formatted in
 
 
+def _connect_keys(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A connection to keys.db: WAL with `synchronous=FULL` (a key is durable, one fsync, before
+    the register row sealed under it commits), `secure_delete` (deleted bytes are zeroed)."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=check_same_thread)
+    db.execute("PRAGMA secure_delete=ON")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def _scrub_wal(db: sqlite3.Connection, path: Path) -> None:
+    """After keys were destroyed (or re-wrapped): copy every WAL frame into keys.db, whose pages
+    `secure_delete` and VACUUM have zeroed, and truncate the WAL to nothing, so no earlier page
+    image holding a wrapped key survives in `keys.db-wal`. Retries while another connection
+    (the server) holds a read transaction; fails rather than leave a copy behind."""
+    for _ in range(SCRUB_TRIES):
+        # busy = 0: every frame was copied and the file truncated (frames another connection
+        # writes afterwards are images of pages as they are now, with the keys zeroed)
+        if not db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+            return
+        time.sleep(0.1)
+    raise OSError(
+        errno.EBUSY,
+        f"cannot empty {path.name}-wal: another process keeps reading {path.name}; run the command again",
+    )
+
+
 def generate_key_file(path: Path) -> None:
     """Write 32 random bytes (hex) to a new key file readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -357,6 +391,7 @@ class Keyring:
         self._subject_version = -1
         self._subject_checked = -SUBJECT_RECHECK_S
         self._subject_cache: dict[str, bytes] = {}
+        self._subject_ciphers: dict[str, AESGCM] = {}
         self._subject_wrap: bytes | None = None
 
     # -- creating and opening ----------------------------------------------------------------
@@ -382,9 +417,14 @@ class Keyring:
             "check": _check_value(master),
         }
         ring = cls(data_dir, master, meta)
-        with ring._db() as db:
+        db = ring._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
             for key_id in FIXED_KEYS:
                 ring._insert(db, key_id, "fixed", os.urandom(32))
+            db.execute("COMMIT")
+        finally:
+            db.close()
         from svidok.audit.note import verifier_key
 
         meta["audit_verifier_key"] = verifier_key(ring.log_origin, ring.audit_private().public_key())
@@ -425,9 +465,7 @@ class Keyring:
     def _db(self) -> sqlite3.Connection:
         if self._destroyed:  # and never re-create an empty keys.db where the keys were
             raise KeyringMissing(f"the keyring of {self.data_dir} was destroyed on this machine")
-        db = sqlite3.connect(self.data_dir / KEYS_FILE, isolation_level=None)
-        db.execute("PRAGMA secure_delete=ON")
-        db.execute("PRAGMA journal_mode=DELETE")
+        db = _connect_keys(self.data_dir / KEYS_FILE)
         db.execute(
             "CREATE TABLE IF NOT EXISTS data_key (key_id TEXT PRIMARY KEY, purpose TEXT NOT NULL,"
             " wrapped BLOB, master_id TEXT NOT NULL, created_at TEXT NOT NULL, destroyed_at TEXT)"
@@ -481,16 +519,14 @@ class Keyring:
         if self._subject_db is None:
             db = self._db()
             db.close()  # made the table if needed
-            self._subject_db = sqlite3.connect(
-                self.data_dir / KEYS_FILE, isolation_level=None, check_same_thread=False
-            )
-            self._subject_db.execute("PRAGMA secure_delete=ON")
+            self._subject_db = _connect_keys(self.data_dir / KEYS_FILE, check_same_thread=False)
         now = time.monotonic()
         if now - self._subject_checked >= SUBJECT_RECHECK_S:
             self._subject_checked = now
             version = int(self._subject_db.execute("PRAGMA data_version").fetchone()[0])
             if version != self._subject_version:
                 self._subject_cache.clear()
+                self._subject_ciphers.clear()
                 self._subject_version = version
         return self._subject_db
 
@@ -536,15 +572,23 @@ class Keyring:
                 except InvalidTag as exc:
                     raise WrongPassphrase(f"data key {key_id} does not open under this master") from exc
             if new:
-                made = {key_id: os.urandom(32) for key_id in new}
-                wrapper = self._wrap_key()  # first: making it writes through another connection
+                # One call to the system's CSPRNG for the batch's keys and nonces (each key still
+                # random and independent, wrapped on its own row), one AES-GCM object for the wrapping.
+                material = os.urandom(44 * len(new))
+                made = {key_id: material[44 * n : 44 * n + 32] for n, key_id in enumerate(new)}
+                wrap_aead = AESGCM(self._wrap_key())  # first: making it writes through another connection
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     now = _now()
+                    rows_new = []
+                    for n, (k, key) in enumerate(made.items()):
+                        nonce = material[44 * n + 32 : 44 * n + 44]
+                        wrapped = nonce + wrap_aead.encrypt(nonce, key, b"svidok-key/1\x00" + k.encode())
+                        rows_new.append((k, wrapped, SUBJECT_WRAP, now))
                     db.executemany(
                         "INSERT INTO data_key (key_id, purpose, wrapped, master_id, created_at)"
                         " VALUES (?, 'subject', ?, ?, ?)",
-                        [(k, _wrap(wrapper, k, key), SUBJECT_WRAP, now) for k, key in made.items()],
+                        rows_new,
                     )
                     db.execute("COMMIT")
                 except BaseException as exc:
@@ -557,6 +601,33 @@ class Keyring:
                 out.update(made)
             self._subject_cache.update(out)
             return out
+
+    def subject_cipher(self, key_id: str, *, create: bool = True) -> AESGCM:
+        """AES-GCM under the subject key `key_id` ("subject:<id>"), ready for sealing or opening
+        many values: kept (up to `SUBJECT_CIPHER_CACHE`) and dropped with the key cache, so a key
+        destroyed here or by another process is not used after the next check of keys.db.
+        Raises as `subject_keys` does (`KeyDestroyed`; `ConfigError` if missing and not `create`)."""
+        found = self._subject_ciphers.get(key_id)  # the common case, without the lock: keys.db
+        if found is not None and time.monotonic() - self._subject_checked < SUBJECT_RECHECK_S:
+            return found  # was checked for other writers less than SUBJECT_RECHECK_S ago
+        with self._lock:
+            if self._subject_db is not None and not self._destroyed:
+                self._subject_conn()
+                found = self._subject_ciphers.get(key_id)
+                if found is not None:
+                    return found
+        if not key_id.startswith(SUBJECT_PREFIX):
+            raise ConfigError(f"{key_id!r} is not a subject key")
+        key = self.subject_keys([key_id[len(SUBJECT_PREFIX) :]], create=create)[key_id]
+        aead = AESGCM(key)
+        with self._lock:
+            # Only while the key is still cached: a check of keys.db between the look-up and here
+            # (another process destroyed it) has emptied the cache, and the cipher is not kept.
+            if self._subject_cache.get(key_id) == key:
+                if len(self._subject_ciphers) >= SUBJECT_CIPHER_CACHE:
+                    del self._subject_ciphers[next(iter(self._subject_ciphers))]
+                self._subject_ciphers[key_id] = aead
+        return aead
 
     def _wrap_key(self) -> bytes:
         """The subject-key wrapping key, made on first use (registers from before it have none)."""
@@ -585,6 +656,7 @@ class Keyring:
                 self._subject_db.close()
                 self._subject_db = None
             self._subject_cache.clear()
+            self._subject_ciphers.clear()
             self._subject_version = -1
             self._subject_checked = -SUBJECT_RECHECK_S
             self._subject_wrap = None
@@ -603,6 +675,7 @@ class Keyring:
         with self._lock:
             for key_id in key_ids:
                 self._subject_cache.pop(key_id, None)
+                self._subject_ciphers.pop(key_id, None)
         out: dict[str, bool] = {}
         db = self._db()
         try:
@@ -627,6 +700,8 @@ class Keyring:
             db.execute("COMMIT")
             if any(out.values()):
                 db.execute("VACUUM")  # with secure_delete: the freed pages are overwritten, not kept
+            # Always, so that repeating an erasure whose scrub was interrupted finishes it.
+            _scrub_wal(db, self.data_dir / KEYS_FILE)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -660,6 +735,7 @@ class Keyring:
             db.execute("UPDATE data_key SET master_id = ? WHERE wrapped IS NULL", (new_meta["master_id"],))
             db.execute("COMMIT")
             db.execute("VACUUM")
+            _scrub_wal(db, self.data_dir / KEYS_FILE)  # no copy wrapped under the old master left
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
