@@ -2,7 +2,7 @@
 
 1. **Blocking**: every record gets keys from the name engine's parses: surname
    stem × given-name class or initial, given name × patronymic (for surname
-   typos), surname × unit for a bare surname. Records sharing a key are
+   typos), the surname alone (met only by records without a given name). Records sharing a key are
    candidate pairs (a self-join in DuckDB); oversized blocks are skipped.
 2. **Scoring**: each pair gets comparison levels for name (the name engine's
    score, banded), birth year, sex, unit, rank, badge number and side (officer
@@ -219,6 +219,9 @@ def blocking_keys(keys: NameKeys, unit: str | None, incident: str | None = None)
             # "Даша", "Воля": a given name alone meets the full names of its incident
             out |= {f"{g}|n{incident}" for g in givens if g.startswith("g")}
         for s in surnames:
+            # every surname meets the bare surnames ("Козлова"), paired only with records
+            # that have no given name written out (see `candidate_pairs`)
+            out.add(f"{s}|b")
             if givens:
                 out |= {f"{s}|{g}" for g in givens}
             elif unit:
@@ -250,10 +253,11 @@ def candidate_pairs(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Pairs of record indices sharing a blocking key, without person–person pairs.
 
-    A key built on a given-name initial ("Kovalev A.") only pairs records where
-    at least one side has no written-out given name: two full names are already
-    paired by their given-name class, and every Aleksandr, Aleksei and Anna
-    Kovalev meeting each other on "A" would multiply the pairs for nothing.
+    A key built on a given-name initial ("Kovalev A.") or on the surname alone
+    (`|b`, which brings a bare "Kovalev" to every Kovalev) only pairs records
+    where at least one side has no written-out given name: two full names are
+    already paired by their given-name class, and every Aleksandr, Aleksei and
+    Anna Kovalev meeting each other on "A" would multiply the pairs for nothing.
 
     A key shared by more than `max_block` records is not paired all with all
     (its pairs grow with the square of its size) nor skipped: its records are
@@ -270,7 +274,7 @@ def candidate_pairs(
         for key in keys:
             rec_col.append(index)
             key_col.append(key_ids.setdefault(key, len(key_ids)))
-            weak_col.append("|i" in key)
+            weak_col.append("|i" in key or key.endswith("|b"))
     con = duck()
     con.execute("SET preserve_insertion_order = false")
     con.register(
