@@ -6,14 +6,13 @@ use. The public API below is what the linking engine and search use.
 
 from __future__ import annotations
 
+from svidok.names.batch import PairScorer, score_pairs
 from svidok.names.compare import (
     ENGINE_VERSION,
     THRESHOLD,
     Comparison,
-    PairScorer,
     compare,
     compare_keys,
-    score_pairs,
 )
 from svidok.names.keys import NameKeys, name_keys, search_keys
 from svidok.names.parse import ParsedName, parse_name

@@ -11,9 +11,8 @@ development set (bench/data/names_dev.jsonl).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz.distance import OSA, Levenshtein
 
@@ -23,10 +22,8 @@ __all__ = [
     "ENGINE_VERSION",
     "THRESHOLD",
     "Comparison",
-    "PairScorer",
     "compare",
     "compare_keys",
-    "score_pairs",
 ]
 
 ENGINE_VERSION = "names-v1"
@@ -314,85 +311,10 @@ def fast_score(ka: NameKeys, kb: NameKeys) -> float:
     return round(_best(ka, kb, False)[0], 4)
 
 
-def score_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-    """Scores and decisions for many pairs; each distinct name is analysed once."""
-    return PairScorer().score(pairs)
+def __getattr__(name: str) -> Any:
+    """`PairScorer` and `score_pairs` live in `svidok.names.batch` (which imports this module)."""
+    if name in ("PairScorer", "score_pairs", "PAIR_CACHE_SIZE"):
+        from svidok.names import batch
 
-
-#: Distinct pairs remembered by a `PairScorer` before it forgets them all (bounded memory).
-PAIR_CACHE_SIZE = 4_000_000
-
-
-class PairScorer:
-    """Scores pairs batch after batch, keeping every distinct name's keys between batches.
-
-    Each distinct name gets a number; the score of each distinct unordered pair of
-    names is computed once (the score is symmetric) and remembered, since batches of
-    candidate pairs repeat pairs (the same two spellings, or spellings that differ only
-    in spacing or punctuation). Results are shared tuples.
-
-    The cyclic garbage collector is paused during each batch: keys hold no cycles, and
-    with hundreds of thousands of cached objects its passes cost more than the work.
-    """
-
-    def __init__(self) -> None:
-        self._ids: dict[str, int] = {}  # raw name -> number
-        self._by_keys: dict[int, int] = {}  # id(NameKeys) -> number: spellings that clean alike
-        self._keys: list[NameKeys] = []
-        self._pairs: dict[int, tuple[float, bool]] = {}
-
-    def score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-        """(score, same) for each pair, in order."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._score(pairs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    def _number(self, raw: str) -> int:
-        keys = name_keys(raw)
-        number = self._by_keys.get(id(keys))
-        if number is None:
-            number = self._by_keys[id(keys)] = len(self._keys)
-            self._keys.append(keys)  # kept alive: its id() stays unique
-        self._ids[raw] = number
-        return number
-
-    def _score(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[float, bool]]:
-        get_id = self._ids.get
-        number = self._number
-        keys = self._keys
-        seen = self._pairs
-        get_seen = seen.get
-        out: list[tuple[float, bool]] = []
-        append = out.append
-        compare_parse = _compare_parse
-        threshold = THRESHOLD
-        nothing = (0.0, False)
-        for a, b in pairs:
-            ia = get_id(a)
-            if ia is None:
-                ia = number(a)
-            ib = get_id(b)
-            if ib is None:
-                ib = number(b)
-            pair = (ia << 32 | ib) if ia <= ib else (ib << 32 | ia)
-            result = get_seen(pair)
-            if result is None:
-                ka, kb = keys[ia], keys[ib]
-                if ka.empty or kb.empty:
-                    result = nothing
-                else:
-                    pa, pb = ka.parses, kb.parses
-                    if len(pa) == 1 and len(pb) == 1:
-                        score = round(compare_parse(pa[0], pb[0], False)[0], 4)
-                    else:
-                        score = round(_best(ka, kb, False)[0], 4)
-                    result = (score, score >= threshold)
-                if len(seen) >= PAIR_CACHE_SIZE:
-                    seen.clear()
-                seen[pair] = result
-            append(result)
-        return out
+        return getattr(batch, name)
+    raise AttributeError(name)
