@@ -3,7 +3,8 @@
 1. **Blocking**: every record gets keys from the name engine's parses: surname
    stem × given-name class or initial, given name × patronymic (for surname
    typos), the surname alone (met only by records without a given name). Records sharing a key are
-   candidate pairs (a self-join in DuckDB); oversized blocks are skipped.
+   candidate pairs (a self-join in DuckDB); oversized blocks are skipped (or, with
+   `window`, paired by sorted neighbourhood).
 2. **Scoring**: each pair gets comparison levels for name (the name engine's
    score, banded), birth year, sex, unit, rank, badge number and side (officer
    or civilian). m is trained by EM on the candidate pairs, u is measured on
@@ -29,6 +30,7 @@ import numpy.typing as npt
 from svidok.linking import fellegi_sunter as fs
 from svidok.linking.frames import duck
 from svidok.linking.records import LinkRecords
+from svidok.names import PairScorer
 from svidok.names.compare import fast_score
 from svidok.names.keys import NameKeys, name_keys
 
@@ -52,8 +54,9 @@ class PersonLinkSettings:
     review_threshold: float = 0.60
     name_levels: tuple[float, float, float] = (0.50, 0.75, 0.90)
     max_block: int = 400
-    #: in a block larger than `max_block`, each record meets this many neighbours (sorted by name)
-    window: int = 20
+    #: in a block larger than `max_block`, each record meets this many neighbours (sorted by
+    #: name); 0 skips such a block (on the demo the neighbours cost precision, see docs/linking.md)
+    window: int = 0
     conflict_below: float = 0.60
     #: a partial name ("Петров И.", "Иван Петров") whose auto links reach two persons with
     #: conflicting names within this many bits of each other is left to review
@@ -110,7 +113,13 @@ class _NameCache:
         self._kid_of_obj: dict[int, int] = {}
         #: the keys of every number, kept alive so that their id() stays unique
         self.by_kid: list[NameKeys] = []
+        self._raw_of_kid: list[str] = []
+        #: the name engine's batch scorer: parts of names compared once per distinct pair of parts
+        self.scorer = PairScorer()
         self.pairs: dict[int, float] = {}
+        #: the distinct pairs of the largest batch scored so far (sorted codes), for single look-ups
+        self._codes: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._scores: npt.NDArray[np.float64] = np.zeros(0)
 
     def key(self, raw: str) -> NameKeys:
         found = self.keys.get(raw)
@@ -126,6 +135,7 @@ class _NameCache:
             if number is None:
                 number = self._kid_of_obj[id(keys)] = len(self.by_kid)
                 self.by_kid.append(keys)
+                self._raw_of_kid.append(raw[:300])
             self._kid_of_raw[raw] = number
         return number
 
@@ -138,7 +148,12 @@ class _NameCache:
         code = (a << 32 | b) if a <= b else (b << 32 | a)
         value = self.pairs.get(code)
         if value is None:
-            value = self.pairs[code] = fast_score(self.by_kid[a], self.by_kid[b])
+            at = int(np.searchsorted(self._codes, code)) if len(self._codes) else 0
+            if at < len(self._codes) and self._codes[at] == code:
+                value = float(self._scores[at])
+            else:
+                value = fast_score(self.by_kid[a], self.by_kid[b])
+            self.pairs[code] = value
         return value
 
     def score(self, names_a: tuple[str, ...], names_b: tuple[str, ...]) -> float:
@@ -150,11 +165,14 @@ class _NameCache:
 
     def score_codes(self, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Scores of distinct (low << 32 | high) pairs of key numbers, one name-engine call each."""
-        keys, score = self.by_kid, fast_score
+        reps = self._raw_of_kid
         mask = (1 << 32) - 1
-        return np.fromiter(
-            (score(keys[c >> 32], keys[c & mask]) for c in codes.tolist()), dtype=np.float64, count=len(codes)
-        )
+        left = [reps[c >> 32] for c in codes.tolist()]
+        right = [reps[c & mask] for c in codes.tolist()]
+        scores = np.fromiter((r[0] for r in self.scorer.score_columns(left, right)), np.float64, len(codes))
+        if len(codes) > len(self._codes):  # the candidate pairs: clustering asks about them again
+            self._codes, self._scores = codes, scores
+        return scores
 
 
 @dataclass
@@ -249,7 +267,7 @@ def candidate_pairs(
     max_block: int,
     initial_only: list[bool],
     order: list[str] | None = None,
-    window: int = 20,
+    window: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Pairs of record indices sharing a blocking key, without person–person pairs.
 
@@ -259,12 +277,13 @@ def candidate_pairs(
     already paired by their given-name class, and every Aleksandr, Aleksei and
     Anna Kovalev meeting each other on "A" would multiply the pairs for nothing.
 
-    A key shared by more than `max_block` records is not paired all with all
-    (its pairs grow with the square of its size) nor skipped: its records are
-    sorted by `order` (the rest of the name and the birth year, see
-    `_sort_keys`) and each meets the `window` records after it (a sorted
-    neighbourhood), so every record keeps candidates and the pairs grow linearly.
-    The third value is the number of such oversized keys.
+    A key shared by more than `max_block` records is not paired all with all (its
+    pairs grow with the square of its size). With `window` 0 (the default) it is
+    skipped; otherwise its records are sorted by `order` (see `_sort_keys`) and each
+    meets the `window` records after it (a sorted neighbourhood), so the pairs grow
+    linearly. On the demo the neighbourhood lowers F1 (the oversized blocks are
+    namesakes' partial names, which chain different people together; see
+    docs/linking.md), so it is off. The third value is the number of oversized keys.
     """
     key_ids: dict[str, int] = {}
     rec_col: list[int] = []
@@ -297,28 +316,30 @@ def candidate_pairs(
     oversized = con.execute(
         "SELECT count(*) FROM (SELECT key FROM k GROUP BY key HAVING count(*) > ?)", [max_block]
     ).fetchone()
+    neighbours = """
+               UNION ALL
+               SELECT least(a.rec, b.rec), greatest(a.rec, b.rec), a.person, b.person, a.weak,
+                      a.initial_only, b.initial_only
+               FROM kk a JOIN kk b ON a.key = b.key AND b.pos > a.pos AND b.pos <= a.pos + $window
+               WHERE a.big"""
+    position = "row_number() OVER (PARTITION BY k.key ORDER BY p.ord, k.rec)" if window > 0 else "0"
     found = con.execute(
-        """
+        f"""
         WITH size AS (SELECT key, count(*) AS n FROM k GROUP BY key),
              kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only, s.n > $max AS big,
-                           row_number() OVER (PARTITION BY k.key ORDER BY p.ord, k.rec) AS pos
+                           {position} AS pos
                     FROM k JOIN size s USING (key) JOIN p USING (rec)),
              joined AS (
                SELECT a.rec AS l, b.rec AS r, a.person AS ap, b.person AS bp, a.weak AS w,
                       a.initial_only AS ai, b.initial_only AS bi
                FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
-               WHERE NOT a.big
-               UNION ALL
-               SELECT least(a.rec, b.rec), greatest(a.rec, b.rec), a.person, b.person, a.weak,
-                      a.initial_only, b.initial_only
-               FROM kk a JOIN kk b ON a.key = b.key AND b.pos > a.pos AND b.pos <= a.pos + $window
-               WHERE a.big
+               WHERE NOT a.big{neighbours if window > 0 else ""}
              )
         SELECT DISTINCT l, r FROM joined
         WHERE NOT (ap AND bp) AND (NOT w OR ai OR bi)
         ORDER BY l, r
-        """,
-        {"max": max_block, "window": window},
+        """,  # nosec B608 # constant SQL fragments chosen above; values are bound as $names
+        {"max": max_block, "window": window} if window > 0 else {"max": max_block},
     ).fetchnumpy()
     con.close()
     return found["l"].astype(np.int64), found["r"].astype(np.int64), int(oversized[0] if oversized else 0)
@@ -392,7 +413,7 @@ def score_pairs(
         gammas0 = np.zeros((0, len(FEATURES)), dtype=np.int8)
         return PairScores(empty, empty, gammas0, np.zeros(0)), fs.initial_model(FEATURES, settings.prior), 0
     initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
-    order = _sort_keys(records, cache)
+    order = _sort_keys(records, cache) if settings.window > 0 else None
     left, right, oversized = candidate_pairs(
         records, keys_of, settings.max_block, initial_only, order, settings.window
     )

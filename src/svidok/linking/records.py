@@ -154,35 +154,40 @@ def load_records(
     def only_persons(query: Select[Any], column: ColumnElement[str]) -> Select[Any]:
         return query.where(column.in_(list(person_ids or []))) if subset else query
 
+    # the one-mention path asks for a few ids: queries about no persons are not sent at all
+    wants_persons = not subset or bool(person_ids)
     victim_of: dict[str, str] = {}
-    victims = select(act.c.victim_id, func.min(act.c.incident_id)).where(act.c.victim_id.is_not(None))
-    for person_id, incident_id in conn.execute(
-        only_persons(victims, act.c.victim_id).group_by(act.c.victim_id)
-    ):
-        victim_of[person_id] = incident_id
     extra_names: dict[str, list[str]] = {}
-    names_query = only_persons(select(person_name.c.person_id, person_name.c.name), person_name.c.person_id)
-    for person_id, name in conn.execute(names_query):
-        if name != ERASED:
-            extra_names.setdefault(person_id, []).append(name)
     roster: dict[str, tuple[str | None, str | None, str | None]] = {}
-    roster_query = select(
-        membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
-    ).order_by(membership.c.person_id, membership.c.start_date)
-    for row in conn.execute(only_persons(roster_query, membership.c.person_id)):
-        roster[row.person_id] = (row.unit_id, row.rank, row.badge_number)  # latest membership wins
+    if wants_persons:
+        victims = select(act.c.victim_id, func.min(act.c.incident_id)).where(act.c.victim_id.is_not(None))
+        for person_id, incident_id in conn.execute(
+            only_persons(victims, act.c.victim_id).group_by(act.c.victim_id)
+        ):
+            victim_of[person_id] = incident_id
+        names_query = only_persons(
+            select(person_name.c.person_id, person_name.c.name), person_name.c.person_id
+        )
+        for person_id, name in conn.execute(names_query):
+            if name != ERASED:
+                extra_names.setdefault(person_id, []).append(name)
+        roster_query = select(
+            membership.c.person_id, membership.c.unit_id, membership.c.rank, membership.c.badge_number
+        ).order_by(membership.c.person_id, membership.c.start_date)
+        for row in conn.execute(only_persons(roster_query, membership.c.person_id)):
+            roster[row.person_id] = (row.unit_id, row.rank, row.badge_number)  # latest membership wins
     decision_query = select(link.c.from_id, link.c.to_id, link.c.status).where(
         and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
     )
     if subset:
         decision_query = decision_query.where(link.c.from_id.in_([r.id for r in mention_rows]))
-    decisions = list(conn.execute(decision_query))
+    decisions = list(conn.execute(decision_query)) if mention_rows or not subset else []
     decided = {row.to_id for row in decisions}
     person_query = only_persons(
         select(person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date, person.c.origin),
         person.c.id,
     )
-    for row in conn.execute(person_query.order_by(person.c.id)):
+    for row in conn.execute(person_query.order_by(person.c.id)) if wants_persons else ():
         if not linker_persons and row.origin == "linker" and row.id not in decided:
             continue
         if row.primary_name == ERASED:
