@@ -8,6 +8,10 @@ size of keys.db, and the time of one `erase person`.
 
     .venv/bin/python bench/bench_erasure.py                 # 2,000 testimonies, 3 rounds
     .venv/bin/python bench/bench_erasure.py --scale 500 --rounds 2
+    .venv/bin/python bench/bench_erasure.py --decompose    # also: SQLCipher's SQLite without a key
+
+`--decompose` adds a fourth register, plain (no key, no keyring) but through sqlcipher3's own
+SQLite build instead of Python's: what the library costs before any encryption.
 
 Writes `bench/results/erasure.md` and `bench/results/erasure.json`.
 """
@@ -30,6 +34,7 @@ from figures import record
 
 RESULTS = Path(__file__).parent / "results" / "erasure.md"
 MODES = ("plain", "sqlcipher", "sqlcipher+subject")
+NOKEY = "sqlcipher3 build, no key"
 
 
 def loadavg() -> str:
@@ -60,6 +65,24 @@ def import_once(root: Path, mode: str, export: Path) -> tuple[float, float, Any]
 
     settings = Settings(data_dir=root)
     real = db.personal_columns
+    if mode == NOKEY:
+        import sqlcipher3.dbapi2  # type: ignore[import-untyped]
+
+        import svidok.store.register as register_module
+
+        real_make = getattr(register_module, "make_engine")  # noqa: B009
+
+        def engine_of(url: str, key: bytes | None = None, **kwargs: Any) -> Any:
+            return real_make(url, key, module=sqlcipher3.dbapi2, **kwargs)
+
+        setattr(register_module, "make_engine", engine_of)  # noqa: B010
+        try:
+            store = init_register(settings)
+        finally:
+            setattr(register_module, "make_engine", real_make)  # noqa: B010
+        started, cpu = time.perf_counter(), time.process_time()
+        import_file(store, export)
+        return time.perf_counter() - started, time.process_time() - cpu, store
     if mode == "plain":
         store = init_register(settings)
         started, cpu = time.perf_counter(), time.process_time()
@@ -73,14 +96,16 @@ def import_once(root: Path, mode: str, export: Path) -> tuple[float, float, Any]
         import_file(ServiceContext(p.store, Actor("bench"), audit=p.audit), export)
         return time.perf_counter() - started, time.process_time() - cpu, p
     finally:
-        db.personal_columns = real  # type: ignore[assignment]
+        db.personal_columns = real
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--decompose", action="store_true", help="also import through sqlcipher3 without a key")
     args = parser.parse_args()
+    modes = (*MODES, NOKEY) if args.decompose else MODES
     command = shlex.join([".venv/bin/python", "bench/bench_erasure.py", *sys.argv[1:]])
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from sqlalchemy import select
@@ -95,12 +120,12 @@ def main() -> None:
         root = Path(tmp)
         export = make_export(root, args.scale)
         records = sum(1 for _ in export.open(encoding="utf-8"))
-        times: dict[str, list[float]] = {m: [] for m in MODES}
-        cpus: dict[str, list[float]] = {m: [] for m in MODES}
+        times: dict[str, list[float]] = {m: [] for m in modes}
+        cpus: dict[str, list[float]] = {m: [] for m in modes}
         last: Any = None
         for n in range(args.rounds):
-            for mode in MODES if n % 2 == 0 else tuple(reversed(MODES)):
-                seconds, cpu, opened = import_once(root / f"{mode}-{n}", mode, export)
+            for mode in modes if n % 2 == 0 else tuple(reversed(modes)):
+                seconds, cpu, opened = import_once(root / f"{mode.replace(' ', '_').replace(',', '')}-{n}", mode, export)
                 times[mode].append(seconds)
                 cpus[mode].append(cpu)
                 print(  # noqa: T201
@@ -155,6 +180,9 @@ def main() -> None:
            round(vs_before, 2), "x", command=command, note=load_note)
     record(bench, "import CPU: SQLCipher before vs plain SQLite (median of paired rounds)",
            round(cipher_vs_plain, 2), "x", command=command, note=load_note)
+    if args.decompose:
+        record(bench, "import CPU: sqlcipher3's SQLite without a key vs plain SQLite (median of paired rounds)",
+               round(paired(NOKEY, "plain"), 2), "x", command=command, note=load_note)
     record(bench, f"import of {records:,} records, sealed per record (median wall)",
            round(medians["sqlcipher+subject"], 2), "s", command=command, note=load_note)
     record(bench, f"export of {records:,} records, every personal value opened", round(export_seconds, 2), "s",
@@ -177,7 +205,7 @@ def main() -> None:
         "| import into | wall best (s) | wall median (s) | CPU median (s) | wall / CPU per round (s) |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for m in MODES:
+    for m in modes:
         rounds = ", ".join(f"{t:.1f}/{c:.1f}" for t, c in zip(times[m], cpus[m], strict=True))
         lines.append(f"| {m} | {best[m]:.2f} | {medians[m]:.2f} | {cpu_medians[m]:.2f} | {rounds} |")
     lines += [
@@ -188,6 +216,15 @@ def main() -> None:
         f"* sealed per record / plain SQLite: **{vs_plain:.2f}x** (issue #4 bounds the encrypted import at 1.5x)",
         f"* sealed per record / SQLCipher as before: **{vs_before:.2f}x**",
         f"* SQLCipher as before / plain SQLite: {cipher_vs_plain:.2f}x",
+        *(
+            [
+                f"* of which sqlcipher3's own SQLite, no key, no keyring / plain SQLite:"
+                f" {paired(NOKEY, 'plain'):.2f}x; SQLCipher as before / that: {paired('sqlcipher', NOKEY):.2f}x"
+                " (encryption, keyring and audit log)",
+            ]
+            if args.decompose
+            else []
+        ),
         f"* export of the sealed register (every personal value opened): {export_seconds:.2f} s",
         f"* `erase person`, median of 5 (re-seal check, key destruction with VACUUM of keys.db, audit"
         f" entry, search refresh): {erase_ms:.1f} ms",

@@ -15,8 +15,10 @@ Design:
   (`WrongPassphrase`) before anything is touched.
 * data keys are random 256-bit keys, wrapped with AES-256-GCM under the master
   key, AAD = "svidok-key/1" ‖ key id, so a wrapped key cannot be moved to another
-  id. They live in `<data_dir>/keys.db` (SQLite, `secure_delete=ON`), apart from
-  the register, so data backups never carry them: fixed keys (`register-db`,
+  id. They live in `<data_dir>/keys.db` (SQLite, `secure_delete=ON`, WAL journal with
+  `synchronous=FULL`: a batch of new keys is one append and one fsync, durable before the
+  register row sealed under them commits), apart from the register, so data backups never
+  carry them: fixed keys (`register-db`,
   `blob`, `field`, `blind-index`, `audit-signing`) and one key per subject
   (`subject:<id>`) for crypto-shredding.
 * subject keys are wrapped by the `subject-wrap` data key, not by the master
@@ -30,13 +32,21 @@ Design:
   commit, so an interrupted rotation is finished by the next unlock with the
   new passphrase.
 * destroying a data key deletes its wrapped bytes and leaves a tombstone;
-  reading it afterwards raises `KeyDestroyed`.
+  reading it afterwards raises `KeyDestroyed`. Then VACUUM (under secure_delete) and a
+  `wal_checkpoint(TRUNCATE)`: the WAL's older page images, which still hold the wrapped key,
+  are copied over by the zeroed pages and the WAL is cut to nothing; if another process keeps
+  a read open too long the destroy fails with EBUSY and repeating it finishes the scrub (a
+  rotation scrubs the same way, so no key wrapped under the old master stays in the WAL).
 * subject keys are many (one per personal record, see `svidok.services.erasure`),
   so they are read through one long-lived connection and kept unwrapped in memory;
   `PRAGMA data_version` on that connection (checked at most every 0.1 s) tells
   when another connection or process (an erasure from the CLI while the server
   runs) changed keys.db, and the cache is dropped then. `subject_keys` makes the missing keys of a batch in
-  one transaction (an import writes thousands of personal records at once).
+  one transaction (an import writes thousands of personal records at once): one CSPRNG call for
+  the batch's keys and wrapping nonces, each key still independent, random and on its own row
+  (so each is destroyed alone). `subject_cipher` hands out a ready AES-GCM object per key (kept
+  for the last `SUBJECT_CIPHER_CACHE` keys, dropped with the key cache), so sealing and opening
+  a value costs no key set-up.
 
 Formats: keyring.json = {"format": "svidok-keyring", "version": 1, "register":
 hex id, "master": {"kind": "argon2id", "salt": b64, "t", "m", "p"} | {"kind":
@@ -57,7 +67,8 @@ keyring's files (evacuation). Bundle format: {"format": "svidok-backup-keys",
 "keys": [{"key_id", "purpose", "created_at", "destroyed_at", "key": b64 | null}]}.
 
 Trade-offs: keys.db deletes are overwritten in place (secure_delete) but SSD
-wear-levelling can keep old blocks; the wrapped bytes are still under the
+wear-levelling can keep old blocks, and so can the blocks a truncated WAL gave back to the
+filesystem (as those of the rollback journal and of VACUUM's copies did before the WAL); the wrapped bytes are still under the
 master key, so shredding holds unless the attacker also gets the passphrase of
 that time. Overwriting in `destroy_local` has the same limit on SSDs; it still
 defeats undelete and a casual look at the disk.
