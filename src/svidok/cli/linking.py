@@ -52,12 +52,19 @@ def link(
         report = linking.link_register(service, progress=lambda step: status.update(step), full=full)
     service.store.close()
     if as_json:
-        typer.echo(json.dumps({"stats": report.stats, "model": report.model}, indent=2))
+        typer.echo(
+            json.dumps({"stats": report.stats, "timings": report.timings, "model": report.model}, indent=2)
+        )
         return
     table = Table("figure", "value")
     for key, value in report.stats.items():
         table.add_row(key, f"{value:,}")
     console.print(table)
+    steps = Table("step", "wall s", "CPU s", "peak RSS MiB")
+    for step, figures in report.timings.items():
+        wall, cpu, rss = figures["wall_s"], figures["cpu_s"], figures["peak_rss_mib"]
+        steps.add_row(step, f"{wall:.1f}", f"{cpu:.1f}", f"{rss:,.0f}")
+    console.print(steps)
 
 
 @review_app.command("list")

@@ -9,6 +9,8 @@ confirmed and rejected link rows are never changed.
 
 from __future__ import annotations
 
+import resource
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,9 +52,34 @@ class LinkReport:
     model: dict[str, Any] = field(default_factory=dict)
     result: PersonLinkResult | None = None
     records: LinkRecords | None = None
+    #: per step: wall and CPU seconds, and the process's peak RSS (MiB) when it ended
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 Progress = Callable[[str], None]
+
+
+class _Steps:
+    """Progress messages, and the wall time, CPU time and peak memory of each step."""
+
+    def __init__(self, say: Progress, timings: dict[str, dict[str, float]]) -> None:
+        self._say, self._timings = say, timings
+        self._name: str | None = None
+        self._wall = self._cpu = 0.0
+
+    def __call__(self, name: str, message: str | None = None) -> None:
+        self.end()
+        self._say(message or name)
+        self._name, self._wall, self._cpu = name, time.perf_counter(), time.process_time()
+
+    def end(self) -> None:
+        if self._name is not None:
+            self._timings[self._name] = {
+                "wall_s": round(time.perf_counter() - self._wall, 2),
+                "cpu_s": round(time.process_time() - self._cpu, 2),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        self._name = None
 
 
 def link_register(
@@ -70,31 +97,31 @@ def link_register(
     """
     ctx.require("link.run")
     settings = settings or LinkSettings()
-    say = progress or (lambda _step: None)
     report = LinkReport()
+    say = _Steps(progress or (lambda _step: None), report.timings)
     started = utc_now()
     with ctx.store.read() as conn:
-        say("loading mentions and persons")
+        say("load", "loading mentions and persons")
         records = load_records(conn, linker_persons=not full)
     if not full:
         for i, current in enumerate(records.current_person):
             if current is not None and not records.is_person[i]:
                 records.pinned.setdefault(records.ids[i], current)
-    say(f"linking {len(records):,} mentions and persons")
+    say("persons", f"linking {len(records):,} mentions and persons")
     result = link_persons(records, settings.persons)
     report.result, report.records = result, records
     report.model = result.model.as_dict()
     report.stats.update(result.stats)
     with ctx.store.begin() as conn:
-        say("writing persons and mention links")
+        say("write persons", "writing persons and mention links")
         report.stats.update(_write_persons(conn, records, result, settings.persons, full))
-        say("matching reports to incidents")
+        say("reports", "matching reports to incidents")
         reports = suggest_report_links(conn, settings.reports)
         stale = ("source_incident", settings.reports.method) if full else None
         report.stats["report_links"] = write_suggestions(
             conn, reports, now=utc_now(), replace_stale=stale
         ).written
-        say("matching missing persons to custody records and testimonies")
+        say("missing", "matching missing persons to custody records and testimonies")
         missing = suggest_missing_links(conn, settings.missing)
         for kind in ("missing_custody", "missing_mention"):
             stale = (kind, settings.missing.method) if full else None
@@ -102,18 +129,19 @@ def link_register(
             report.stats[f"{kind}_links"] = write_suggestions(
                 conn, chosen, now=utc_now(), replace_stale=stale
             ).written
-        say("matching evidence to incidents")
+        say("evidence", "matching evidence to incidents")
         evidence = suggest_evidence_links(conn, settings.evidence)
         stale = ("evidence_incident", settings.evidence.method) if full else None
         written = write_suggestions(conn, evidence, now=utc_now(), replace_stale=stale)
         report.stats["evidence_links"] = written.written
-        say("ranking suspect candidates")
+        say("suspects", "ranking suspect candidates")
         suspects = as_suggestions(suspect_candidates(conn, settings.suspects), settings.suspects)
         stale = ("suspect_act", settings.suspects.method) if full else None
         written = write_suggestions(conn, suspects, now=utc_now(), replace_stale=stale)
         report.stats["suspect_links"] = written.written
-        say("storing name keys")
+        say("name keys", "storing name keys")
         report.stats["name_keys"] = _write_name_keys(conn, records, result.keys_of, full)
+        say("commit", "recording the run")
         run_id = new_id("link_run")
         conn.execute(
             table_of("link_run").insert(),
@@ -141,6 +169,7 @@ def link_register(
             run_id,
             {"full": full, "figures": sorted(f"{k}:{int(v)}" for k, v in report.stats.items())},
         )
+    say.end()
     return report
 
 
