@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import insert
@@ -63,7 +64,7 @@ def test_one_mention_takes_the_records_sharing_its_rarest_keys_first(store: Stor
 
 
 def test_suspects_keep_each_acts_best_candidates_ranked_in_the_query(store: Store, tmp_path: Path) -> None:
-    register.import_file(store, write_jsonl(tmp_path / "r.jsonl", [*RECORDS, *EXTRA]))
+    register.import_file(store, write_jsonl(tmp_path / "r.jsonl", [*RECORDS, *cast(list[dict[str, Any]], EXTRA)]))
     with store.read() as conn:
         every = suspect_candidates(conn, SuspectSettings())
         top2 = suspect_candidates(conn, SuspectSettings(max_per_act=2))
