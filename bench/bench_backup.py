@@ -190,6 +190,93 @@ def write_baseline(files: list[Path], probe: Path) -> float:
     return sum(f.stat().st_size for f in files) / MiB / t
 
 
+def direct_write_baseline(files: list[Path], probe: Path) -> float:
+    """MiB/s of the same bytes written past the page cache (O_DIRECT, as the directory target
+    writes packs and the restore writes files), each file fsync'ed, the directory too."""
+    from svidok.backup.direct import DirectFile, new_bounce
+
+    probe.mkdir()
+    bounce = new_bounce()
+    t = 0.0
+    for i, f in enumerate(files):
+        data = f.read_bytes()
+        t0 = time.perf_counter()
+        with DirectFile(probe / str(i), bounce=bounce) as out:
+            out.write(data)
+            out.finish()
+        t += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _sync_and_drop([], {probe})
+    t += time.perf_counter() - t0
+    bounce.close()
+    shutil.rmtree(probe)
+    return sum(f.stat().st_size for f in files) / MiB / t
+
+
+def read_baseline(repo: Path) -> float:
+    """MiB/s of reading every pack of the repository cold (its pages dropped first): the most
+    a restore can fetch from this disk."""
+    evict(repo)
+    packs = sorted(repo.rglob("*.age"))
+    size = 0
+    t0 = time.perf_counter()
+    for f in packs:
+        with f.open("rb", buffering=0) as fh:
+            size += len(fh.read())
+    seconds = time.perf_counter() - t0
+    evict(repo)
+    return size / MiB / seconds
+
+
+class RssSampler:
+    """Peak resident memory of this process plus its children (the age workers), sampled every
+    0.2 s from /proc. Shared memory slots are counted in both the parent and the worker."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _rss(pid: str) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _children(self) -> list[str]:
+        out: list[str] = []
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                out += (task / "children").read_text().split()
+            except OSError:
+                continue
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            total = self._rss("self") + sum(self._rss(c) for c in self._children())
+            self.peak = max(self.peak, total)
+
+    def close(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its ended children (the age workers), user + system."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def evict(root: Path) -> None:
     """Drop a directory's files from the page cache (no-op on tmpfs) so every timed read of
     the repository starts from the same state: what a restore from a cold disk sees."""
@@ -268,34 +355,50 @@ def busy_line(busy: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in sorted(busy.items(), key=lambda kv: -kv[1]))
 
 
+def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """(result, CPU seconds of this process and its children, 1-min load average after)."""
+    c0 = cpu_seconds()
+    out = fn(*args, **kwargs)
+    return out, cpu_seconds() - c0, os.getloadavg()[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--scale", type=int, default=400)
     ap.add_argument("--out", type=Path, default=Path("bench/results/backup.md"))
     ap.add_argument("--workdir", type=Path, default=None)
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; 2 above 2 GiB)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; 1 above 2 GiB)")
+    ap.add_argument("--workers", type=int, default=None, help="age worker processes (default: one per core)")
+    ap.add_argument("--label", default="", help="added to the figures' names (e.g. 'tmpfs')")
     ap.add_argument(
         "--place",
         choices=("disk", "tmpfs"),
         default=None,
-        help="where the repository, the backups and the restores of the rounds go "
+        help="where the register, the repository, the backups and the restores go "
         "(default: tmpfs up to 2 GiB, the work disk above)",
     )
     args = ap.parse_args()
     large = args.size_mib > 2048
     place = args.place or ("disk" if large else "tmpfs")
-    rounds_n = args.rounds or (2 if large else 3)
+    rounds_n = args.rounds or (1 if large else 3)
+    # Above 2 GiB on tmpfs, register + repository fill RAM: the one backup of each round is the
+    # repository itself, and the register is deleted before the restore (no incremental step).
+    tight = place == "tmpfs" and large
+    if tight:
+        rounds_n = 1
     work = Path(tempfile.mkdtemp(prefix="svidok-bench-backup-", dir=args.workdir))
     fast = (
         work / "place" if place == "disk" else Path(tempfile.mkdtemp(prefix="svidok-bench-", dir="/dev/shm"))
     )
     fast.mkdir(exist_ok=True)
+    reg_root = fast / "reg" if place == "tmpfs" else work / "reg"
+    rss = RssSampler()
     try:
         mach = machine()
         loads = [os.getloadavg()[0]]
         t0 = time.perf_counter()
-        settings, p = build(work / "reg", args.size_mib, args.scale)
+        settings, p = build(reg_root, args.size_mib, args.scale)
         build_s = time.perf_counter() - t0
         with p.store.read() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -303,147 +406,186 @@ def main() -> None:
         blobs = FileBlobStore(settings.data_dir / "blobs")
         recipient = new_identity_file(work / "custodian.key")
         ids = load_identities(work / "custodian.key")
-        cold_line = ""
-        if not large:
-            # Warm-up (page cache, allocator, first calls into the extensions), reported, not compared.
-            _s, cold_enc, cold_dec = raw_age(files)
-            cold = service.create(p, settings, [NullTarget()], "bench", blobs, recipients=[recipient])  # type: ignore[list-item]
-            cold_line = (
-                f"Warm-up before the rounds (not compared): raw encrypt {cold_enc:,.0f} MiB/s, raw "
-                f"decrypt {cold_dec:,.0f} MiB/s, backup → null target {rate(cold.bytes_read, cold.seconds):,.0f} "
-                "MiB/s."
-            )
+        w = args.workers
         repo = DirTarget(fast / "repo")
-        first = service.create(p, settings, [repo], "bench", blobs, recipients=[recipient])
+        first = None
+        if not tight:
+            first = service.create(p, settings, [repo], "bench", blobs, recipients=[recipient], workers=w)
         loads.append(os.getloadavg()[0])
         # Interleaved rounds, so that the others' load on this shared machine hits every step alike.
-        # Backup: raw age encrypt | write + fsync baseline | backup → null | backup → a new directory.
-        # Restore: raw age decrypt | copy baseline | restore → null sink | restore → a new directory.
-        b_rounds: list[tuple[float, float, float, float]] = []
-        r_rounds: list[tuple[float, float, float, float]] = []
+        b_rounds: list[dict[str, float]] = []
+        r_rounds: list[dict[str, float]] = []
         last_null: service.RestoreReport | None = None
         last_rest: service.RestoreReport | None = None
         size = 0
         for k in range(rounds_n):
-            size, r_enc, r_dec = raw_age(files)
-            r_write = write_baseline(files, fast / "write-probe")
-            r_null = service.create(p, settings, [NullTarget()], "bench", blobs, recipients=[recipient])  # type: ignore[list-item]
-            r_dir = service.create(
-                p, settings, [DirTarget(fast / "backup")], "bench", blobs, recipients=[recipient]
+            b: dict[str, float] = {}
+            r: dict[str, float] = {}
+            size, b["enc"], r["dec"] = raw_age(files)
+            b["write"] = write_baseline(files, fast / "write-probe")
+            b["direct"] = direct_write_baseline(files, fast / "write-probe")
+            null, b["null cpu"], b["null load"] = timed(
+                service.create, p, settings, [NullTarget()], "bench", blobs, recipients=[recipient], workers=w
             )
-            shutil.rmtree(fast / "backup")
-            b_rounds.append(
-                (
-                    r_enc,
-                    r_write,
-                    rate(r_null.bytes_read, r_null.seconds),
-                    rate(r_dir.bytes_read, r_dir.seconds),
-                )
+            b["null"] = rate(null.bytes_read, null.seconds)
+            into = fast / "repo" if tight else fast / "backup"
+            made, b["dir cpu"], b["dir load"] = timed(
+                service.create,
+                p,
+                settings,
+                [DirTarget(into)],
+                "bench",
+                blobs,
+                recipients=[recipient],
+                workers=w,
             )
-            copied, copy_s = copy_baseline(fast / "repo", fast / "copy")
+            b["dir"] = rate(made.bytes_read, made.seconds)
+            b["dir s"] = made.seconds
+            if tight:
+                p.close()
+                shutil.rmtree(reg_root)  # RAM: the register goes before the restores
+            else:
+                shutil.rmtree(into)
+            r["read"] = read_baseline(fast / "repo")
+            r["write"] = b["direct"]
+            r["disk"] = 1 / (1 / r["read"] + 1 / r["write"])  # read it all, write it all, one disk
+            last_null, r["null cpu"], r["null load"] = timed(service.check_restore, repo, ids, workers=w)
+            r["null"] = rate(last_null.bytes_written, last_null.seconds)
             evict(fast / "repo")
-            last_null = service.check_restore(repo, ids)
-            evict(fast / "repo")
-            last_rest = service.restore(
-                repo, ids, fast / f"round{k}", MasterSecret(passphrase="round passphrase"), params=TEST_ARGON2
+            last_rest, r["rest cpu"], r["rest load"] = timed(
+                service.restore,
+                repo,
+                ids,
+                fast / f"round{k}",
+                MasterSecret(passphrase="round passphrase"),
+                params=TEST_ARGON2,
+                workers=w,
             )
             assert last_rest.audit_ok
+            r["rest"] = rate(last_rest.bytes_written, last_rest.seconds)
+            r["rest s"] = last_rest.seconds
             shutil.rmtree(fast / f"round{k}")
-            r_rounds.append(
-                (
-                    r_dec,
-                    rate(copied, copy_s),
-                    rate(last_null.bytes_written, last_null.seconds),
-                    rate(last_rest.bytes_written, last_rest.seconds),
-                )
-            )
+            b_rounds.append(b)
+            r_rounds.append(r)
             loads.append(os.getloadavg()[0])
         assert last_null is not None and last_rest is not None
-        again = service.create(p, settings, [repo], "bench", blobs)
-        added = change_one_percent(p, blobs, size)
-        changed = service.create(p, settings, [repo], "bench", blobs)
-        p.close()
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        again = changed = None
+        added = 0
+        if not tight:
+            again = service.create(p, settings, [repo], "bench", blobs, workers=w)
+            added = change_one_percent(p, blobs, size)
+            changed = service.create(p, settings, [repo], "bench", blobs, workers=w)
+            p.close()
+        peak_rss = rss.close()
         loads.append(os.getloadavg()[0])
 
-        def med(rounds: list[tuple[float, float, float, float]], i: int, j: int | None = None) -> float:
-            return statistics.median(r[i] / r[j] if j is not None else r[i] for r in rounds)
+        def med(rounds: list[dict[str, float]], a: str, b: str | None = None) -> float:
+            return statistics.median(x[a] / x[b] if b is not None else x[a] for x in rounds)
 
-        backup_null_x, backup_dir_x, backup_write_x = (
-            med(b_rounds, 2, 0),
-            med(b_rounds, 3, 0),
-            med(b_rounds, 3, 1),
-        )
-        rest_null_x, restore_x, restore_copy_x = med(r_rounds, 2, 0), med(r_rounds, 3, 0), med(r_rounds, 3, 1)
-        incr = changed.targets[0].bytes_written / changed.bytes_read
+        bx = {
+            "null": med(b_rounds, "null", "enc"),
+            "dir": med(b_rounds, "dir", "enc"),
+            "direct": med(b_rounds, "dir", "direct"),
+            "write": med(b_rounds, "dir", "write"),
+            "ceiling": med(b_rounds, "direct", "enc"),
+        }
+        rx = {
+            "null": med(r_rounds, "null", "dec"),
+            "rest": med(r_rounds, "rest", "dec"),
+            "disk": med(r_rounds, "rest", "disk"),
+            "ceiling": med(r_rounds, "disk", "dec"),
+        }
         label = f"{size / MiB / 1024:.0f} GiB" if size >= 1024 * MiB else f"{size / MiB:.0f} MiB"
+        if args.label:
+            label += f", {args.label}"
         command = " ".join([".venv/bin/python", *sys.argv])
         load_text = ", ".join(f"{x:.1f}" for x in loads)
         where = "the work disk" if place == "disk" else "tmpfs (/dev/shm)"
+        from svidok.backup.agepool import default_workers
+
+        nworkers = default_workers() if w is None else w
         lines = [
             f"# Backup and restore throughput ({label})",
             "",
             f"Machine: {mach}.",
             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Command: `{command}`",
-            f"Load average (1 min) at start, after the first backup, after each round and at the end: {load_text}.",
+            f"Load average (1 min) at start, after the setup, after each round and at the end: {load_text}.",
             "",
             f"Register: {size / MiB:,.0f} MiB in {len(files)} files (SQLCipher register of a demo at scale "
-            f"{args.scale} + evidence blobs) on the work disk, built in {build_s:.0f} s. One custodian recipient. "
-            f"Repository, round backups, copies and restores on {where}; every timed read of the repository "
-            "starts with its pages dropped from the page cache. "
-            f"Peak RSS of the benchmark process (all steps): {peak_rss / MiB:,.0f} MiB.",
+            f"{args.scale} + evidence blobs), built in {build_s:.0f} s. One custodian recipient; "
+            f"{nworkers} age worker process(es). Register, repository, backups, baselines and restores on "
+            f"{where}; every timed read of the repository starts with its pages dropped from the page "
+            f"cache. Peak RSS of the benchmark process plus its age workers (sampled): {peak_rss / MiB:,.0f} MiB.",
             "",
-            f"Backup, {rounds_n} interleaved rounds (MiB/s; × = ratio within the round):",
+            f"Backup, {rounds_n} round(s) (MiB/s; × = ratio within the round; CPU = seconds of this "
+            "process and its workers, user + system):",
             "",
-            "| round | raw age encrypt | write + fsync baseline | backup → null | × enc | backup → directory "
-            "| × enc | × baseline |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| round | raw age encrypt | write + fsync via page cache | write + fsync O_DIRECT | backup → null "
+            "| × enc | CPU s | backup → directory | × enc | × O_DIRECT write | wall s | CPU s | load |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *[
-                f"| {k + 1} | {e:,.0f} | {w:,.0f} | {n:,.0f} | {n / e:.2f} | {d:,.0f} | {d / e:.2f} | {d / w:.2f} |"
-                for k, (e, w, n, d) in enumerate(b_rounds)
+                f"| {k + 1} | {x['enc']:,.0f} | {x['write']:,.0f} | {x['direct']:,.0f} | {x['null']:,.0f} "
+                f"| {x['null'] / x['enc']:.2f} | {x['null cpu']:.0f} | {x['dir']:,.0f} | {x['dir'] / x['enc']:.2f} "
+                f"| {x['dir'] / x['direct']:.2f} | {x['dir s']:.0f} | {x['dir cpu']:.0f} | {x['dir load']:.1f} |"
+                for k, x in enumerate(b_rounds)
             ],
-            f"| **median** | {med(b_rounds, 0):,.0f} | {med(b_rounds, 1):,.0f} | {med(b_rounds, 2):,.0f} "
-            f"| **{backup_null_x:.2f}** | {med(b_rounds, 3):,.0f} | **{backup_dir_x:.2f}** | **{backup_write_x:.2f}** |",
+            f"| **median** | {med(b_rounds, 'enc'):,.0f} | {med(b_rounds, 'write'):,.0f} | "
+            f"{med(b_rounds, 'direct'):,.0f} | {med(b_rounds, 'null'):,.0f} | **{bx['null']:.2f}** | | "
+            f"{med(b_rounds, 'dir'):,.0f} | **{bx['dir']:.2f}** | **{bx['direct']:.2f}** | | | |",
             "",
-            "Restore, same rounds (MiB/s; restore bytes are the files written, copy bytes the packs read):",
+            f"Disk ceiling for a backup written to {where}: O_DIRECT write + fsync = **{bx['ceiling']:.2f}×** "
+            f"raw age encryption (through the page cache: {med(b_rounds, 'write', 'enc'):.2f}×).",
             "",
-            "| round | raw age decrypt | copy baseline | restore → null sink | × dec | restore → directory "
-            "| × dec | × copy |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "Restore, same rounds (MiB/s; restore bytes are the files written; the disk ceiling reads every "
+            "pack cold and writes as much with O_DIRECT, one after the other: 1 / (1/read + 1/write)):",
+            "",
+            "| round | raw age decrypt | cold read of the packs | disk ceiling | restore → null sink | × dec "
+            "| CPU s | restore → directory | × dec | × disk ceiling | wall s | CPU s | load |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *[
-                f"| {k + 1} | {d:,.0f} | {c:,.0f} | {n:,.0f} | {n / d:.2f} | {r:,.0f} | {r / d:.2f} | {r / c:.2f} |"
-                for k, (d, c, n, r) in enumerate(r_rounds)
+                f"| {k + 1} | {x['dec']:,.0f} | {x['read']:,.0f} | {x['disk']:,.0f} | {x['null']:,.0f} "
+                f"| {x['null'] / x['dec']:.2f} | {x['null cpu']:.0f} | {x['rest']:,.0f} | {x['rest'] / x['dec']:.2f} "
+                f"| {x['rest'] / x['disk']:.2f} | {x['rest s']:.0f} | {x['rest cpu']:.0f} | {x['rest load']:.1f} |"
+                for k, x in enumerate(r_rounds)
             ],
-            f"| **median** | {med(r_rounds, 0):,.0f} | {med(r_rounds, 1):,.0f} | {med(r_rounds, 2):,.0f} "
-            f"| **{rest_null_x:.2f}** | {med(r_rounds, 3):,.0f} | **{restore_x:.2f}** | **{restore_copy_x:.2f}** |",
+            f"| **median** | {med(r_rounds, 'dec'):,.0f} | {med(r_rounds, 'read'):,.0f} | "
+            f"{med(r_rounds, 'disk'):,.0f} | {med(r_rounds, 'null'):,.0f} | **{rx['null']:.2f}** | | "
+            f"{med(r_rounds, 'rest'):,.0f} | **{rx['rest']:.2f}** | **{rx['disk']:.2f}** | | | |",
+            "",
+            f"Disk ceiling for a restore on {where}: **{rx['ceiling']:.2f}×** raw age decryption.",
             "",
             f"Where the last round's restore spent its time ({last_rest.seconds:.1f} s wall; busy seconds of "
-            f"each step's thread, the steps overlap): {busy_line(last_rest.busy)}. "
-            f"Restore → null sink ({last_null.seconds:.1f} s wall): {busy_line(last_null.busy)}.",
-            "",
-            cold_line,
-            "",
-            f"First backup wrote {first.targets[0].bytes_written:,} bytes in {first.targets[0].new_packs} packs; "
-            f"the unchanged second one wrote {again.targets[0].bytes_written:,} bytes "
-            f"({again.targets[0].bytes_written / again.bytes_read:.3%}). After ~1 % of changes (new evidence "
-            f"of {added:,} bytes = {added / size:.2%} of the register, and 1 % of the sources edited) the third "
-            f"wrote {changed.targets[0].bytes_written:,} bytes = **{incr:.2%}** of the "
-            f"{changed.bytes_read:,} bytes read.",
+            f"each step's thread, the steps overlap; decrypt = age's own time summed over the workers): "
+            f"{busy_line(last_rest.busy)}. Restore → null sink ({last_null.seconds:.1f} s wall): "
+            f"{busy_line(last_null.busy)}.",
             "",
         ]
+        if first is not None and again is not None and changed is not None:
+            incr = changed.targets[0].bytes_written / changed.bytes_read
+            lines += [
+                f"First backup wrote {first.targets[0].bytes_written:,} bytes in {first.targets[0].new_packs} "
+                f"packs; the unchanged second one wrote {again.targets[0].bytes_written:,} bytes "
+                f"({again.targets[0].bytes_written / again.bytes_read:.3%}). After ~1 % of changes (new evidence "
+                f"of {added:,} bytes = {added / size:.2%} of the register, and 1 % of the sources edited) the "
+                f"third wrote {changed.targets[0].bytes_written:,} bytes = **{incr:.2%}** of the "
+                f"{changed.bytes_read:,} bytes read.",
+                "",
+            ]
         text = "\n".join(lines)
         print(text)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         goal = ">= 0.6"
-        note = f"median of {rounds_n} interleaved rounds on {where}; load {load_text}"
+        note = f"median of {rounds_n} round(s) on {where}, {nworkers} age workers; load {load_text}"
         for figure, value, unit, fgoal in (
-            (f"backup × raw age encryption ({label})", backup_null_x, "×", goal),
-            (f"backup to a directory × raw age encryption ({label})", backup_dir_x, "×", goal),
-            (f"backup to a directory × write + fsync baseline ({label})", backup_write_x, "×", None),
-            (f"restore × raw age decryption ({label})", restore_x, "×", goal),
-            (f"restore to a null sink × raw age decryption ({label})", rest_null_x, "×", goal),
-            (f"restore × copy baseline ({label})", restore_copy_x, "×", None),
+            (f"backup × raw age encryption ({label})", bx["null"], "×", goal),
+            (f"backup to a directory × raw age encryption ({label})", bx["dir"], "×", goal),
+            (f"backup to a directory × O_DIRECT write + fsync ({label})", bx["direct"], "×", None),
+            (f"disk ceiling for a backup × raw age encryption ({label})", bx["ceiling"], "×", None),
+            (f"restore × raw age decryption ({label})", rx["rest"], "×", goal),
+            (f"restore to a null sink × raw age decryption ({label})", rx["null"], "×", goal),
+            (f"restore × disk ceiling ({label})", rx["disk"], "×", None),
+            (f"disk ceiling for a restore × raw age decryption ({label})", rx["ceiling"], "×", None),
         ):
             record(
                 "backup",
@@ -458,38 +600,41 @@ def main() -> None:
         record(
             "backup",
             f"backup throughput ({label})",
-            round(med(b_rounds, 2)),
+            round(med(b_rounds, "dir")),
             "MiB/s",
             command=command,
-            note=f"null target; {note}",
+            note=f"to a directory; {note}",
         )
         record(
             "backup",
             f"restore throughput ({label})",
-            round(med(r_rounds, 3)),
+            round(med(r_rounds, "rest")),
             "MiB/s",
             command=command,
             note=note,
         )
         record("backup", f"register size ({label})", round(size / MiB), "MiB", command=command)
-        record(
-            "backup",
-            f"bytes written after ~1 % of changes ({label})",
-            round(incr * 100, 2),
-            "%",
-            goal="about 1",
-            met=0.5 <= incr * 100 <= 3,
-            command=command,
-        )
+        if changed is not None:
+            incr = changed.targets[0].bytes_written / changed.bytes_read
+            record(
+                "backup",
+                f"bytes written after ~1 % of changes ({label})",
+                round(incr * 100, 2),
+                "%",
+                goal="about 1",
+                met=0.5 <= incr * 100 <= 3,
+                command=command,
+            )
         record(
             "backup",
             f"peak RSS ({label})",
             round(peak_rss / MiB),
             "MiB",
             command=command,
-            note="whole benchmark process, all steps",
+            note="benchmark process + age workers, sampled every 0.2 s",
         )
     finally:
+        rss.close()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(fast, ignore_errors=True)
 

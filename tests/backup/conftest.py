@@ -96,7 +96,7 @@ def attach_blobs(reg: Register, rng: random.Random, size: tuple[int, int]) -> in
 def make_register(root: Path, *, scale: int = 60, blob_size: tuple[int, int] = (20_000, 120_000)) -> Register:
     settings = Settings(data_dir=root / "data")
     p = Protection.open(settings, MasterSecret(passphrase=PASSPHRASE), create=True, params=TEST_ARGON2)
-    generate(p.store, root / "truth", DemoConfig(scale=scale, seed=11))
+    generate(p.store, root / "truth", DemoConfig(scale=scale, seed=13))  # 6 evidence rows at scale 60
     reg = Register(root, settings, p)
     attach_blobs(reg, random.Random(5), blob_size)
     return reg
@@ -123,8 +123,6 @@ def custodians(tmp_path_factory: pytest.TempPathFactory) -> list[Custodian]:
         path = root / f"{name}.key"
         out.append(Custodian(path, new_identity_file(path)))
     return out
-
-
 
 
 def new_bucket(endpoint: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from svidok.backup import direct
 from svidok.backup import restore as unpacking
 from svidok.backup.repo import BackupCorrupt, Repository, load_identities, pack_object
 from svidok.backup.targets import DirTarget
@@ -167,10 +168,10 @@ def test_check_restore_decrypts_and_checks_without_writing(
 def test_full_disk_is_reported_and_leaves_nothing_behind(
     backed_up: DirTarget, custodians: list[Custodian], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_space(_fd: int, _views: object) -> int:
+    def no_space(_fd: int, _data: object) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(unpacking.os, "writev", no_space)
+    monkeypatch.setattr(direct, "_write", no_space)  # every file write of the restore
     new_dir = tmp_path / "restored"
     with pytest.raises(ConfigError, match="No space left on device"):
         service.restore(

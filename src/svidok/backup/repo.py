@@ -63,6 +63,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from svidok.backup.agepool import AgePool, AgeRefused, Lease
 from svidok.backup.targets import ObjectMissing, Target
 from svidok.errors import ConfigError, InputError, SvidokError
 
@@ -121,7 +122,7 @@ def canonical(body: Any) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def b3(data: bytes) -> str:
+def b3(data: bytes | memoryview) -> str:
     return blake3.blake3(data).hexdigest()
 
 
@@ -286,22 +287,29 @@ def decode_map(name: str, data: bytes) -> list[tuple[bytes, int, int]]:
 class PackWriter:
     """Collects new chunks for one repository and writes them as age-encrypted packs.
 
-    Encryption runs on the caller's thread (pyrage holds the GIL for the whole call); one I/O
-    thread hashes each ciphertext with BLAKE3 (one call, which releases the GIL, so it runs
-    while the next pack is encrypted) and hands it to the target. A pack's `PackRef` exists
-    once its write has finished: `location` and `written` are complete after `drain`.
-    (Encrypting in a helper process was tried and measured slower on a loaded 2-core machine:
-    the copies in and out of shared memory cost more than the GIL hand-overs they avoid;
-    docs/backup.md.)
+    With an `AgePool` (`svidok.backup.agepool`) each pack is copied into a worker process's
+    memory slot and encrypted there, so several packs are encrypted at once on several cores
+    (pyrage holds the GIL for a whole call: in one process age gets one core); without one,
+    encryption runs on the caller's thread. One I/O thread per writer takes each ciphertext in
+    order, hashes it with BLAKE3 (which releases the GIL) and hands it to the target straight
+    from the slot (a directory target writes it with O_DIRECT, no copy), then frees the slot.
+    At most `window` packs are in flight. A pack's `PackRef` exists once its write has
+    finished: `location` and `written` are complete after `drain`.
     """
 
     def __init__(
-        self, target: Target, recipient: AgeRecipient, pack_size: int = PACK_SIZE, window: int = 3
+        self,
+        target: Target,
+        recipient: AgeRecipient,
+        pack_size: int = PACK_SIZE,
+        window: int | None = None,
+        pool: AgePool | None = None,
     ) -> None:
         self.target = target
         self.recipient = recipient
         self.pack_size = pack_size
-        self.window = window
+        self.pool = pool
+        self.window = window or (3 if pool is None else max(3, pool.capacity + 1))
         self._buf = bytearray(pack_size + FILE_CHUNK)  # reused: no page faults per pack
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svidok-pack-io")
         self._puts: deque[Future[PackRef]] = deque()
@@ -345,26 +353,41 @@ class PackWriter:
 
     def _write(self, entries: list[tuple[bytes, int, int]], plain: bytes | memoryview) -> str:
         pid = secrets.token_hex(16)
-        ciphertext = pyrage.encrypt(bytes(plain), [self.recipient])  # age takes bytes only
         mapping = encode_map(entries)
         # At most `window` packs wait for the I/O thread; its errors surface here or in drain().
         while len(self._puts) >= self.window:
             self._done(self._puts.popleft().result())
-        self._puts.append(self._io.submit(self._put_pair, pid, ciphertext, mapping))
+        sealed: Future[Lease] | bytes
+        if self.pool is not None:
+            sealed = self.pool.submit_encrypt(plain, self.recipient)  # copied: `plain` is free again
+        else:
+            sealed = pyrage.encrypt(bytes(plain), [self.recipient])  # age takes bytes only
+        self._puts.append(self._io.submit(self._put_pair, pid, sealed, mapping))
         for chunk_id, _off, _len in entries:
             self._pack_of.setdefault(chunk_id, pid)
-        self.bytes_written += len(ciphertext) + len(mapping)
         return pid
 
-    def _put_pair(self, pid: str, ciphertext: bytes, mapping: bytes) -> PackRef:
-        ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
-        self.target.put(pack_object(pid), ciphertext)
+    def _put_pair(self, pid: str, sealed: Future[Lease] | bytes, mapping: bytes) -> PackRef:
+        if isinstance(sealed, bytes):
+            lease = Lease(memoryview(sealed))
+        else:
+            try:
+                lease = sealed.result()
+            except AgeRefused as exc:  # encryption does not fail on good input: a bug
+                raise RuntimeError(f"age refused to encrypt pack {pid}") from exc
+        try:
+            ciphertext = lease.view
+            ref = PackRef(pid, b3(ciphertext), len(ciphertext), b3(mapping), len(mapping))
+            self.target.put(pack_object(pid), ciphertext)
+        finally:
+            lease.release()
         self.target.put(map_object(pid), mapping)
         return ref
 
     def _done(self, ref: PackRef) -> None:
         self.written.append(ref)
         self._refs[ref.pack] = ref
+        self.bytes_written += ref.pack_size + ref.map_size
 
     def drain(self) -> None:
         """Wait for every pack handed to the target; re-raise the first failure."""

@@ -49,12 +49,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from svidok.backup.agepool import AgePool, AgeRefused, Lease
+from svidok.backup.direct import DirectFile, new_bounce
 from svidok.backup.repo import (
     AgeIdentity,
     BackupCorrupt,
@@ -190,8 +194,12 @@ _STOP = object()
 class _Writer:
     """The writer and syncer threads. `root` None: check chunk ids only, write nothing."""
 
-    def __init__(self, root: Path | None, checker: BackupKeys, stats: UnpackStats) -> None:
+    def __init__(
+        self, root: Path | None, checker: BackupKeys, stats: UnpackStats, *, direct: bool = True
+    ) -> None:
         self.root = root
+        self.direct = direct
+        self._bounce = new_bounce()
         self.checker = checker
         self.stats = stats
         self.error: BaseException | None = None
@@ -247,6 +255,7 @@ class _Writer:
 
     def _write_loop(self) -> None:
         fd = -1
+        out: DirectFile | None = None
         kind = ""
         try:
             while self.error is None:
@@ -263,15 +272,24 @@ class _Writer:
                     if dest.parent not in self._dirs:
                         dest.parent.mkdir(parents=True, exist_ok=True)
                         self._dirs.add(dest.parent)
-                    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    out = DirectFile(dest, 0o600, direct=self.direct, bounce=self._bounce)
+                    fd = out.fd
                     self.stats.add("write", time.perf_counter() - t0)
                 elif action == "write":
                     (batch,) = args
-                    if fd >= 0:
-                        self._writev(fd, batch)
-                elif action == "close" and fd >= 0:
+                    if out is not None:
+                        t0 = time.perf_counter()
+                        for view in batch:
+                            out.write(view)
+                        self.stats.add("write", time.perf_counter() - t0)
+                elif action == "close" and out is not None:
+                    t0 = time.perf_counter()
+                    out.finish(sync=False)  # the syncer fsyncs it while the next file is written
+                    fd = out.detach()
+                    out = None
                     if kind == "blob":
                         os.fchmod(fd, 0o444)
+                    self.stats.add("write", time.perf_counter() - t0)
                     handed, fd = fd, -1
                     while True:
                         if self.error is not None:
@@ -283,8 +301,11 @@ class _Writer:
                         except queue.Full:
                             continue
         finally:
-            if fd >= 0:
+            if out is not None:
+                out.close()
+            elif fd >= 0:
                 os.close(fd)
+            self._bounce.close()
             if self.error is None:
                 while not _put(self._syncs, None, self):
                     pass
@@ -328,17 +349,6 @@ class _Writer:
                 if left is not None:
                     os.close(left)
 
-    def _writev(self, fd: int, views: list[memoryview]) -> None:
-        t0 = time.perf_counter()
-        while views:
-            n = os.writev(fd, views)
-            while views and n >= len(views[0]):
-                n -= len(views[0])
-                views = views[1:]
-            if views and n:
-                views = [views[0][n:], *views[1:]]
-        self.stats.add("write", time.perf_counter() - t0)
-
 
 def _put(q: queue.Queue[Any], item: Any, owner: _Writer) -> bool:
     """Put with a timeout; True when put or when the pipeline failed (the caller stops)."""
@@ -360,8 +370,13 @@ def unpack(
     root: Path | None,
     *,
     progress: Progress | None = None,
+    workers: int | None = None,
+    direct: bool = True,
 ) -> UnpackStats:
     """Write every file of the snapshot's index under `root` (None: decrypt and check only).
+
+    `workers`: age worker processes decrypting packs ahead (default one per core; 0 decrypts
+    on this thread). `direct`: write files past the page cache where the file system allows.
 
     Every chunk is checked against its keyed id before it is written; a pack that does not
     decrypt, a chunk that does not match, a chunk in no pack or a file of the wrong size stops
@@ -391,11 +406,26 @@ def unpack(
                     hint(pack_object(ahead.pack))
             yield ref, repo.target.get(pack_object(ref.pack))
 
+    max_pack = max((r.pack_size for r in loads), default=0)
+    pool = AgePool(max_pack, workers)
+
+    def decrypting() -> Iterator[tuple[PackRef, Future[Lease]]]:
+        # On the reader thread: each pack is handed to a worker as soon as it is read (blocks
+        # while every worker slot is taken), so the workers decrypt ahead of the writer.
+        for ref, data in fetch():
+            yield ref, pool.submit_decrypt(data, identity)
+            del data
+
     cache: OrderedDict[str, bytes] = OrderedDict()
-    writer = _Writer(root, checker, stats)
+    writer = _Writer(root, checker, stats, direct=direct)
     writer.start()
     try:
-        with ReadAhead(fetch(), depth=3, name="svidok-restore-read") as fetched:
+        with ExitStack() as stack:
+            stack.enter_context(pool)  # ends the workers last
+            fetched = stack.enter_context(
+                ReadAhead(decrypting(), depth=pool.capacity, name="svidok-restore-read")
+            )
+            stack.callback(pool.stop)  # first: a reader waiting for a worker slot gives up
 
             def plain_of(ref: PackRef) -> bytes:
                 plain = cache.get(ref.pack)
@@ -403,16 +433,22 @@ def unpack(
                     cache.move_to_end(ref.pack)
                     return plain
                 t0 = time.perf_counter()
-                got, data = next(fetched)
-                t1 = time.perf_counter()
+                got, sealed = next(fetched)
                 if got.pack != ref.pack:  # the plan and this loop disagree: a bug, not damage
                     raise RuntimeError(f"restore fetched pack {got.pack}, needed {ref.pack}")
                 # No BLAKE3 of the ciphertext: age authenticates every 64 KiB (a change fails
                 # decryption, naming the pack) and every chunk is checked against its keyed id.
-                plain = repo.decrypt(pack_object(ref.pack), data, identity)
-                del data
-                stats.add("fetch wait", t1 - t0)
-                stats.add("decrypt", time.perf_counter() - t1)
+                try:
+                    lease = sealed.result()
+                except AgeRefused:
+                    raise BackupCorrupt(
+                        f"{pack_object(ref.pack)}: does not decrypt with the repository key (altered)"
+                    ) from None
+                t1 = time.perf_counter()
+                plain = lease.bytes()  # out of the worker's slot, which is free again
+                stats.add("fetch and decrypt wait", t1 - t0)
+                stats.add("copy out", time.perf_counter() - t1)
+                stats.add("decrypt", lease.seconds)  # age's own time (workers overlap)
                 cache[ref.pack] = plain
                 if len(cache) > CACHE_PACKS:
                     cache.popitem(last=False)

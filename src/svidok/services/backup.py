@@ -26,6 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from svidok.backup import restore as unpacking
+from svidok.backup.agepool import AgePool
 from svidok.backup.repo import (
     CONFIG,
     DB_CHUNK,
@@ -167,6 +168,7 @@ def _create(
     recipients: Iterable[str],
     progress: Progress | None,
     action: str,
+    pool: AgePool,
 ) -> CreateReport:
     if not settings.is_embedded:
         raise ConfigError(
@@ -192,7 +194,7 @@ def _create(
             valid = [m for _sid, m in repo.manifests() if isinstance(m, Manifest)]
             known = repo.known_chunks(valid)
             target.put(lock_object(sid), now_utc().encode())
-            sinks.append(_Sink(repo, PackWriter(target, repo.recipient), known, result))
+            sinks.append(_Sink(repo, PackWriter(target, repo.recipient, pool=pool), known, result))
         except (TargetError, ConfigError, BackupCorrupt) as exc:
             result.error = str(exc)
     if not sinks:
@@ -350,16 +352,31 @@ def create(
     recipients: Iterable[str] = (),
     progress: Progress | None = None,
     action: str = "backup.create",
+    workers: int | None = None,
 ) -> CreateReport:
-    """Back up the register to every target in one pass; a failing target does not stop the others."""
+    """Back up the register to every target in one pass; a failing target does not stop the others.
+
+    `workers`: age worker processes (default one per core; 0 encrypts in this process).
+    """
     sinks: list[_Sink] = []
+    pool = AgePool(PACK_SIZE + FILE_CHUNK, workers)
     try:
         return _create(
-            p, settings, targets, actor, blobs, sinks, recipients=recipients, progress=progress, action=action
+            p,
+            settings,
+            targets,
+            actor,
+            blobs,
+            sinks,
+            recipients=recipients,
+            progress=progress,
+            action=action,
+            pool=pool,
         )
     finally:
         for sink in sinks:
             sink.writer.close()
+        pool.close()
 
 
 def _b64(data: bytes) -> str:
@@ -573,6 +590,8 @@ def restore(
     params: Argon2Params = OWASP_ARGON2,
     actor: str = "restore",
     progress: Progress | None = None,
+    workers: int | None = None,
+    direct: bool = True,
 ) -> RestoreReport:
     """Rebuild a data directory from a snapshot, under a new master secret; check its audit log.
 
@@ -592,7 +611,17 @@ def restore(
     staging, cleaned = unpacking.prepare(new_dir)
     report = RestoreReport(sid, new_dir, keys_from=used_keys, cleaned_partial=cleaned)
     try:
-        stats = unpacking.unpack(repo, identity, sid, index, manifest.packs, staging, progress=progress)
+        stats = unpacking.unpack(
+            repo,
+            identity,
+            sid,
+            index,
+            manifest.packs,
+            staging,
+            progress=progress,
+            workers=workers,
+            direct=direct,
+        )
         report.files, report.bytes_written, report.packs = stats.files, stats.bytes, stats.packs
         t0 = time.perf_counter()
         Keyring.restore(staging, bundle, secret, params)
@@ -656,6 +685,7 @@ def check_restore(
     snapshot: str | None = None,
     pinned_key: str | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> RestoreReport:
     """Everything a restore does to the data except writing it: fetch, decrypt, check every chunk.
 
@@ -665,7 +695,7 @@ def check_restore(
     started = time.perf_counter()
     repo, identity, manifest, index = _open_snapshot(target, identities, snapshot, pinned_key)
     stats = unpacking.unpack(
-        repo, identity, manifest.snapshot, index, manifest.packs, None, progress=progress
+        repo, identity, manifest.snapshot, index, manifest.packs, None, progress=progress, workers=workers
     )
     report = RestoreReport(manifest.snapshot, Path(), files=stats.files, bytes_written=stats.bytes)
     report.packs, report.busy = stats.packs, stats.busy
