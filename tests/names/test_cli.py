@@ -199,3 +199,38 @@ def test_spliced_lines_stay_valid_json(tmp_path: Path) -> None:
         assert [k for k in parsed if k not in ("score", "same")] == [
             k for k in row if k not in ("score", "same")
         ]
+
+
+def test_plain_lines_batched_across_blocks_keep_their_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain lines are gathered over several blocks before scoring; a block that needs the
+    line-by-line path (a bad line, a stale score) between them keeps every line in place."""
+    import svidok.cli.names as names_cli
+
+    monkeypatch.setattr(names_cli, "_READ_HINT", 200)
+    monkeypatch.setattr(names_cli, "_SCORE_BATCH", 7)
+    names = ["Іван Петров", "Ivan Petrov", "Петров И.", "Анна Ковалёва", "Kovaleva Hanna", "Ганна", ""]
+    lines = []
+    for i in range(120):
+        a, b = names[i % 7], names[(i * 3 + 1) % 7]
+        if i % 37 == 5:
+            lines.append('{"a": "broken')  # rejected
+        elif i % 23 == 7:
+            lines.append(json.dumps({"a": a, "b": b, "score": 0, "id": i}, ensure_ascii=False))
+        else:
+            lines.append(json.dumps({"a": a, "b": b}, ensure_ascii=False))
+    src = _write(tmp_path / "pairs.jsonl", lines)
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    args = ["names", "score", "--input", str(src), "--output", str(out), "--reject-file", str(rejects)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    good = [json.loads(raw) for raw in lines if "broken" not in raw]
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(g["a"], g["b"], g.get("id")) for g in got] == [(r["a"], r["b"], r.get("id")) for r in good]
+    for g in got:
+        expected = compare(g["a"], g["b"])
+        assert (g["score"], g["same"]) == (expected.score, expected.same)
+    assert [json.loads(r)["line"] for r in rejects.read_text(encoding="utf-8").splitlines()] == [
+        i + 1 for i in range(120) if i % 37 == 5
+    ]

@@ -21,7 +21,7 @@ A name with two readings of its order, or an empty one, takes the general path
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from svidok.names.compare import (
@@ -131,7 +131,7 @@ class PairScorer:
         self._pat: list[int] = []
         self._gen: list[int] = []
         self._general: list[bool] = []
-        self._arrays: tuple[Any, ...] | None = None  # the lists above as numpy arrays
+        self._arrays: tuple[Any, ...] | None = None  # the lists above as numpy arrays, so far
         # Interned parts: number -> the parts (kept alive, so the id()s keying them stay unique).
         self._surname_ids: dict[tuple[int, ...], int] = {}
         self._given_ids: dict[tuple[int, ...], int] = {}
@@ -140,10 +140,10 @@ class PairScorer:
         self._given_parts: list[tuple[PartKey, ...]] = [()]
         self._patronymic_parts: list[tuple[PartKey, ...]] = [()]
         # Similarities of distinct pairs of parts, as codes into `_sim_values`.
-        self._sims: tuple[dict[int, int], dict[int, int], dict[int, int]] = ({}, {}, {})
+        self._sims = (_Memo(PART_CACHE_SIZE), _Memo(PART_CACHE_SIZE), _Memo(PART_CACHE_SIZE))
         self._sim_codes: dict[float, int] = {}
         self._sim_values: list[float] = [-1.0, -1.0]  # codes 0 and 1 are reserved
-        self._combined: dict[int, int] = {}  # combination -> result code
+        self._combined = _Memo(PART_CACHE_SIZE)  # combination -> result code
         self._pairs: dict[int, int] = {}  # general path: pair of names -> result code
         self._result_codes: dict[Result, int] = {}
         self._results: list[Result] = []
@@ -167,6 +167,23 @@ class PairScorer:
         try:
             results = self._results
             return list(map(results.__getitem__, self._codes(a, b)))
+        finally:
+            if enabled:
+                gc.enable()
+
+    def score_codes(self, a: Sequence[str], b: Sequence[str]) -> tuple[list[int], Sequence[Result]]:
+        """Like `score_columns`, as numbers into a table of the distinct results.
+
+        The table is the scorer's own, only ever appended to, so a caller can render
+        each distinct result once and reuse it for every later batch."""
+        if len(a) != len(b):
+            raise ValueError("score_codes: columns of different lengths")
+        if not a:
+            return [], self._results
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._codes(a, b), self._results
         finally:
             if enabled:
                 gc.enable()
@@ -203,7 +220,6 @@ class PairScorer:
             )
             self._gen.append(_GENDERS.get(pk.gender, 3))
             self._general.append(general)
-            self._arrays = None
         self._ids[raw] = number
         return number
 
@@ -211,9 +227,9 @@ class PairScorer:
         import numpy as np
 
         ids = self._ids
-        for raw in dict.fromkeys(column):
-            if raw not in ids:
-                self._number(raw)
+        new = set(column).difference(ids)  # in C; sorted below only so numbering is repeatable
+        for raw in sorted(new) if new else ():
+            self._number(raw)
         return np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column))
 
     # ------------------------------------------------------------------ scoring
@@ -241,31 +257,35 @@ class PairScorer:
         lo = np.minimum(left, right)
         key = lo << 32 | (left ^ right ^ lo)  # (smaller, larger): the similarity is symmetric
         unique, inverse = np.unique(key, return_inverse=True)
-        memo = self._sims[which]
-        get = memo.get
         parts = (self._surname_parts, self._given_parts, self._patronymic_parts)[which]
         compare_parts = _PART_COMPARE[which]
         sim_code = self._sim_code
-        codes: list[int] = []
-        append = codes.append
-        for k in unique.tolist():
-            code = get(k)
-            if code is None:
-                if len(memo) >= PART_CACHE_SIZE:
-                    memo.clear()
-                code = memo[k] = sim_code(compare_parts(parts[k >> 32], parts[k & 0xFFFFFFFF]))
-            append(code)
-        return np.array(codes, dtype=np.int64)[inverse]
+
+        def compute(keys: list[int]) -> list[int]:
+            return [sim_code(compare_parts(parts[k >> 32], parts[k & 0xFFFFFFFF])) for k in keys]
+
+        return self._sims[which].get(unique, compute)[inverse]
+
+    def _columns(self) -> tuple[Any, ...]:
+        """The per-name lists as numpy arrays, extended by the names added since last time."""
+        import numpy as np
+
+        lists: tuple[list[Any], ...] = (self._sur, self._giv, self._pat, self._gen, self._general)
+        if self._arrays is None:
+            self._arrays = tuple(np.zeros(0, dtype=bool if i == 4 else np.int64) for i in range(5))
+        done = len(self._arrays[0])
+        if done < len(self._sur):
+            self._arrays = tuple(
+                np.concatenate((array, np.array(values[done:], dtype=array.dtype)))
+                for array, values in zip(self._arrays, lists, strict=True)
+            )
+        return self._arrays
 
     def _codes(self, a: Sequence[str], b: Sequence[str]) -> list[int]:
         import numpy as np
 
         ia, ib = self._numbers(a), self._numbers(b)
-        if self._arrays is None:
-            self._arrays = tuple(
-                np.array(column, dtype=np.int64) for column in (self._sur, self._giv, self._pat, self._gen)
-            ) + (np.array(self._general, dtype=bool),)
-        sur, giv, pat, gen, general = self._arrays
+        sur, giv, pat, gen, general = self._columns()
         out = np.empty(len(a), dtype=np.int64)
         slow = general[ia] | general[ib]
         if slow.any():
@@ -292,32 +312,30 @@ class PairScorer:
             clash = (ga != gb) & (ga != 0) & (gb != 0)
             combo = combo << 1 | clash
             unique, inverse = np.unique(combo, return_inverse=True)
-            codes_u = [self._combination(k) for k in unique.tolist()]
-            values = np.array(codes_u, dtype=np.int64)[inverse]
+            values = self._combined.get(unique, self._combinations)[inverse]
             if fast is None:
                 out = values
             else:
                 out[fast] = values
         return out.tolist()
 
-    def _combination(self, key: int) -> int:
-        code = self._combined.get(key)
-        if code is None:
+    def _combinations(self, keys: list[int]) -> list[int]:
+        out = []
+        mask = (1 << _CODE_BITS) - 1
+        values = self._sim_values
+        for key in keys:
             clash = bool(key & 1)
             codes = key >> 1
-            mask = (1 << _CODE_BITS) - 1
             p_code, g_code, s_code = codes & mask, (codes >> _CODE_BITS) & mask, codes >> (2 * _CODE_BITS)
-            values = self._sim_values
-            s_state = s_code if s_code < 2 else 2
             result = _combine(
                 values[s_code] if s_code >= 2 else -1.0,
-                s_state,
+                s_code if s_code < 2 else 2,
                 values[g_code] if g_code else None,
                 values[p_code] if p_code else None,
                 clash,
             )
-            code = self._combined[key] = self._code(result)
-        return code
+            out.append(self._code(result))
+        return out
 
     def _general_codes(self, left: list[int], right: list[int]) -> list[int]:
         keys, seen = self._keys, self._pairs
@@ -337,6 +355,45 @@ class PairScorer:
                 code = seen[pair] = self._code(result)
             out.append(code)
         return out
+
+
+class _Memo:
+    """int64 keys -> int64 values, looked up and filled a whole array at a time.
+
+    Sorted numpy arrays instead of a dict: a batch's keys are found by one binary search
+    in C, and only the new ones reach Python. Forgets everything past `size` entries."""
+
+    def __init__(self, size: int) -> None:
+        import numpy as np
+
+        self._size = size
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._values = np.zeros(0, dtype=np.int64)
+
+    def get(self, keys: Any, compute: Callable[[list[int]], list[int]]) -> Any:
+        """Values of the sorted distinct `keys`; `compute` gives those of keys not seen yet."""
+        import numpy as np
+
+        known = self._keys
+        pos = np.searchsorted(known, keys)
+        if len(known):
+            found = known[np.minimum(pos, len(known) - 1)] == keys
+        else:
+            found = np.zeros(len(keys), dtype=bool)
+        values = np.empty(len(keys), dtype=np.int64)
+        values[found] = self._values[pos[found]]
+        if not found.all():
+            new = ~found
+            new_keys = keys[new]
+            new_values = np.array(compute(new_keys.tolist()), dtype=np.int64)
+            values[new] = new_values
+            if len(known) + len(new_keys) > self._size:
+                self._keys, self._values = new_keys, new_values
+            else:
+                at = pos[new]
+                self._keys = np.insert(known, at, new_keys)
+                self._values = np.insert(self._values, at, new_values)
+        return values
 
 
 _GENDERS = {"": 0, "m": 1, "f": 2}
