@@ -373,6 +373,87 @@ def truth_dir(data_dir: Path) -> Path:
     return beside if beside.exists() else data_dir / "ground_truth"
 
 
+def _write_section(heading: str, body: str) -> None:
+    """Replace (or add) one `## heading` section of bench/results/linking.md, keeping the others."""
+    out = Path(__file__).resolve().parent / "results" / "linking.md"
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    marker = f"## {heading}"
+    if marker in text:
+        before, after = text.split(marker, 1)
+        rest = after.split("\n## ", 1)
+        text = before.rstrip() + "\n\n" + (("## " + rest[1]).rstrip() + "\n\n" if len(rest) > 1 else "")
+    out.write_text(text.rstrip() + f"\n\n{marker}\n\n{body.strip()}\n", encoding="utf-8")
+
+
+def full_link(data_dir: Path) -> None:
+    """`svidok link --full` on an existing demo register: wall, CPU and peak RSS of every linker.
+
+    Changes the register (it is linked afterwards); quality of the persons against its truth.
+    """
+    from svidok.crypto.keyring import MasterSecret
+    from svidok.services.keys import Protection
+
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    p = Protection.open(Settings(data_dir=data_dir), MasterSecret(passphrase=os.environ["SVIDOK_PASSPHRASE"]))
+    ctx = ServiceContext(p.store, Actor("bench", "analyst"), audit=p.audit)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = linking.link_register(ctx, full=True, progress=lambda step: print(step, flush=True))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    mention = table_of("mention")
+    with p.store.read() as conn:
+        rows = conn.execute(
+            select(mention.c.id, mention.c.person_id).where(mention.c.raw_name.is_not(None))
+        ).all()
+    p.close()
+    truth = {
+        r["mention_id"]: r["true_identity"]
+        for r in csv.DictReader((truth_dir(data_dir) / "mentions.csv").open(encoding="utf-8"))
+    }
+    chosen = [r for r in rows if r.id in truth]
+    q = cluster_quality([r.person_id for r in chosen], [truth[r.id] for r in chosen])
+    load_after = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    table = "\n".join(
+        f"| {step} | {f['wall_s']:.1f} | {f['cpu_s']:.1f} | {f['peak_rss_mib']:,.0f} |"
+        for step, f in report.timings.items()
+    )
+    command = f".venv/bin/python bench/bench_linking.py --full-link {data_dir}"
+    n = f"{len(chosen):,} named mentions"
+    body = f"""Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average before {load_before},
+after {load_after} (2 shared cores: CPU time is this process's own). Peak RSS is the process's
+high-water mark when the step ended.
+
+| step | wall s | CPU s | peak RSS MiB |
+|---|---|---|---|
+{table}
+| **total** | **{wall:.0f}** | **{cpu:.0f}** | **{peak:,}** |
+
+{n}: P {q.precision:.3f}, R {q.recall:.3f}, **F1 {q.f1:.3f}**, B³ F1 {q.bcubed_f1:.3f};
+{report.stats.get("pairs", 0):,} candidate pairs, {report.stats.get("suspect_links", 0):,} suspect links.
+"""
+    print(body)
+    _write_section(f"Full link run of {data_dir.name}", body)
+    record(
+        "linking",
+        f"full link --full at {n}: CPU",
+        round(cpu),
+        "s",
+        command=command,
+        note=f"wall {wall:.0f} s, load {load_before} -> {load_after}",
+    )
+    record("linking", f"full link --full at {n}: peak RSS", peak, "MiB", command=command)
+    record(
+        "linking",
+        f"person F1 after full link at {n}",
+        round(q.f1, 4),
+        "",
+        goal=">= 0.95",
+        met=q.f1 >= 0.95,
+        command=command,
+        note=f"P {q.precision:.3f} R {q.recall:.3f} B3 {q.bcubed_f1:.3f}",
+    )
+
+
 def write_name_keys(data_dir: Path) -> None:
     """Fill the name_key index of an unlinked demo register, as linking runs and intake leave it.
 
@@ -438,6 +519,15 @@ def incremental(data_dir: Path, n: int = 300) -> None:
         f"mean candidates {sum(found) / len(found):.1f}; peak RSS {rss} MiB; load {load}"
     )
     command = f".venv/bin/python bench/bench_linking.py --incremental {data_dir}"
+    _write_section(
+        f"One new mention against {data_dir.name}",
+        f"""Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load}.
+
+{len(ids):,} named mentions, {indexed:,} `name_key` rows; {len(sample)} look-ups (`candidates_for`):
+wall p50 **{p50:.1f} ms**, p95 **{p95:.1f} ms**; CPU p50 {c50:.1f} ms, p95 {c95:.1f} ms; on average
+{sum(found) / len(found):.1f} persons returned; peak RSS {rss} MiB.
+""",
+    )
     record(
         "linking",
         f"one mention candidates p95 against {len(ids):,} mentions",
@@ -707,6 +797,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/linking.md"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--phases", type=Path, help="time the person linker's phases on this demo register")
+    parser.add_argument("--full-link", type=Path, help="svidok link --full on this demo register, timed")
     parser.add_argument("--name-keys", type=Path, help="write only the name_key index of this demo register")
     parser.add_argument(
         "--incremental", type=Path, help="latency of linking one mention against this linked demo register"
@@ -720,6 +811,9 @@ def main() -> None:
         return
     if args.ceiling:
         ceiling(args.ceiling)
+        return
+    if args.full_link:
+        full_link(args.full_link)
         return
     if args.name_keys:
         write_name_keys(args.name_keys)

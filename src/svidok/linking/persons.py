@@ -57,6 +57,8 @@ class PersonLinkSettings:
     #: in a block larger than `max_block`, each record meets this many neighbours (sorted by
     #: name); 0 skips such a block (on the demo the neighbours cost precision, see docs/linking.md)
     window: int = 0
+    #: candidates each record keeps, those sharing its rarest keys first (0: all)
+    max_candidates: int = 0
     conflict_below: float = 0.60
     #: a partial name ("Петров И.", "Иван Петров") whose auto links reach two persons with
     #: conflicting names within this many bits of each other is left to review
@@ -268,6 +270,7 @@ def candidate_pairs(
     initial_only: list[bool],
     order: list[str] | None = None,
     window: int = 0,
+    cap: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Pairs of record indices sharing a blocking key, without person–person pairs.
 
@@ -319,27 +322,44 @@ def candidate_pairs(
     neighbours = """
                UNION ALL
                SELECT least(a.rec, b.rec), greatest(a.rec, b.rec), a.person, b.person, a.weak,
-                      a.initial_only, b.initial_only
+                      a.initial_only, b.initial_only, a.n
                FROM kk a JOIN kk b ON a.key = b.key AND b.pos > a.pos AND b.pos <= a.pos + $window
                WHERE a.big"""
     position = "row_number() OVER (PARTITION BY k.key ORDER BY p.ord, k.rec)" if window > 0 else "0"
+    plain = """
+        SELECT DISTINCT l, r FROM joined
+        WHERE NOT (ap AND bp) AND (NOT w OR ai OR bi)
+        ORDER BY l, r"""
+    # Each record keeps its `cap` best candidates, best = sharing the rarest keys (Σ 1/block
+    # size over the keys a pair shares); a pair stays when either side keeps it.
+    capped = """,
+             shared AS (
+               SELECT l, r, sum(1.0 / n) AS strength FROM joined
+               WHERE NOT (ap AND bp) AND (NOT w OR ai OR bi) GROUP BY l, r
+             ),
+             kept AS (
+               SELECT l, r FROM shared
+               QUALIFY row_number() OVER (PARTITION BY l ORDER BY strength DESC, r) <= $cap
+               UNION
+               SELECT l, r FROM shared
+               QUALIFY row_number() OVER (PARTITION BY r ORDER BY strength DESC, l) <= $cap
+             )
+        SELECT l, r FROM kept ORDER BY l, r"""
     found = con.execute(
         f"""
         WITH size AS (SELECT key, count(*) AS n FROM k GROUP BY key),
-             kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only, s.n > $max AS big,
+             kk AS (SELECT k.rec, k.key, k.weak, p.person, p.initial_only, s.n, s.n > $max AS big,
                            {position} AS pos
                     FROM k JOIN size s USING (key) JOIN p USING (rec)),
              joined AS (
                SELECT a.rec AS l, b.rec AS r, a.person AS ap, b.person AS bp, a.weak AS w,
-                      a.initial_only AS ai, b.initial_only AS bi
+                      a.initial_only AS ai, b.initial_only AS bi, a.n
                FROM kk a JOIN kk b ON a.key = b.key AND a.rec < b.rec
                WHERE NOT a.big{neighbours if window > 0 else ""}
              )
-        SELECT DISTINCT l, r FROM joined
-        WHERE NOT (ap AND bp) AND (NOT w OR ai OR bi)
-        ORDER BY l, r
+        {capped if cap > 0 else plain}
         """,  # nosec B608 # constant SQL fragments chosen above; values are bound as $names
-        {"max": max_block, "window": window} if window > 0 else {"max": max_block},
+        {"max": max_block, **({"window": window} if window > 0 else {}), **({"cap": cap} if cap > 0 else {})},
     ).fetchnumpy()
     con.close()
     return found["l"].astype(np.int64), found["r"].astype(np.int64), int(oversized[0] if oversized else 0)
@@ -415,7 +435,7 @@ def score_pairs(
     initial_only = [not any(cache.full_given(raw) for raw in names) for names in records.names]
     order = _sort_keys(records, cache) if settings.window > 0 else None
     left, right, oversized = candidate_pairs(
-        records, keys_of, settings.max_block, initial_only, order, settings.window
+        records, keys_of, settings.max_block, initial_only, order, settings.window, settings.max_candidates
     )
     columns = _name_columns(records, cache)
     gammas = comparison_levels(records, cache, left, right, settings, columns)
