@@ -68,9 +68,9 @@ keyring's files (evacuation). Bundle format: {"format": "svidok-backup-keys",
 
 Trade-offs: keys.db deletes are overwritten in place (secure_delete) but SSD
 wear-levelling can keep old blocks, and so can the blocks a truncated WAL gave back to the
-filesystem (as those of the rollback journal and of VACUUM's copies did before the WAL); the wrapped bytes are still under the
-master key, so shredding holds unless the attacker also gets the passphrase of
-that time. Overwriting in `destroy_local` has the same limit on SSDs; it still
+filesystem (as those of the rollback journal and of VACUUM's copies did before the WAL);
+the wrapped bytes are still under the master key, so shredding holds unless the attacker
+also gets the passphrase of that time. Overwriting in `destroy_local` has the same limit on SSDs; it still
 defeats undelete and a casual look at the disk.
 """
 
@@ -611,7 +611,20 @@ class Keyring:
                     raise
                 out.update(made)
             self._subject_cache.update(out)
+            if 1 < len(out) <= SUBJECT_CIPHER_CACHE:  # a batch about to be sealed (or re-sealed)
+                self._ready_ciphers(out)
             return out
+
+    def _ready_ciphers(self, keys: dict[str, bytes]) -> None:
+        """Make the AES-GCM objects of a batch's keys at once (under the lock), evicting the
+        oldest beyond `SUBJECT_CIPHER_CACHE`: sealing the batch then finds them all ready."""
+        ciphers = self._subject_ciphers
+        for key_id, key in keys.items():
+            if key_id in ciphers:
+                continue
+            if len(ciphers) >= SUBJECT_CIPHER_CACHE:
+                del ciphers[next(iter(ciphers))]
+            ciphers[key_id] = AESGCM(key)
 
     def subject_cipher(self, key_id: str, *, create: bool = True) -> AESGCM:
         """AES-GCM under the subject key `key_id` ("subject:<id>"), ready for sealing or opening
