@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Sequence
+from itertools import starmap
 from typing import Any
 
 from svidok.names.compare import (
@@ -39,7 +40,9 @@ from svidok.names.compare import (
     W_SURNAME,
     _best,
     _given,
+    _given_pair,
     _patronymic,
+    _surname_part,
     _surnames,
 )
 from svidok.names.keys import NameKeys, PartKey, name_keys
@@ -262,7 +265,8 @@ class PairScorer:
         sim_code = self._sim_code
 
         def compute(keys: list[int]) -> list[int]:
-            return [sim_code(compare_parts(parts[k >> 32], parts[k & 0xFFFFFFFF])) for k in keys]
+            pairs = [(parts[k >> 32], parts[k & 0xFFFFFFFF]) for k in keys]
+            return list(map(sim_code, starmap(compare_parts, pairs)))
 
         return self._sims[which].get(unique, compute)[inverse]
 
@@ -402,11 +406,12 @@ _CODE_BITS = 20
 
 
 def _surname_sim(a: tuple[PartKey, ...], b: tuple[PartKey, ...]) -> float:
-    return _surnames(a, b)[0]
+    # One part each (nearly always): what `_surnames` does then, one call shorter.
+    return _surname_part(a[0], b[0])[0] if len(a) == 1 == len(b) else _surnames(a, b)[0]
 
 
 def _given_sim(a: tuple[PartKey, ...], b: tuple[PartKey, ...]) -> float:
-    return _given(a, b)[0]
+    return _given_pair(a[0], b[0])[0] if len(a) == 1 == len(b) else _given(a, b)[0]
 
 
 def _patronymic_sim(a: tuple[PartKey, ...], b: tuple[PartKey, ...]) -> float:
