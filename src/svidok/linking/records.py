@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select, union_all
 
+from svidok.crypto.errors import KeyDestroyed
 from svidok.crypto.fields import ERASED
+from svidok.store.db import fields_of
 from svidok.store.register import table_of
 
 OFFICER_ROLES = frozenset({"perpetrator", "commander", "official"})
@@ -129,6 +131,7 @@ def load_records(
     ).where(mention.c.raw_name.is_not(None))
     if subset:
         mention_query = mention_query.where(mention.c.id.in_(list(mention_ids or [])))
+        _prepare_subjects(conn, [*(mention_ids or []), *(person_ids or [])])
     mention_rows = list(
         conn.execute(mention_query.order_by(mention.c.id), execution_options={"yield_per": 50_000})
     )
@@ -179,9 +182,15 @@ def load_records(
     decision_query = select(link.c.from_id, link.c.to_id, link.c.status).where(
         and_(link.c.kind == "mention_person", link.c.status.in_(("confirmed", "rejected")))
     )
-    if subset:
-        decision_query = decision_query.where(link.c.from_id.in_([r.id for r in mention_rows]))
-    decisions = list(conn.execute(decision_query)) if mention_rows or not subset else []
+    if subset:  # by (kind, from_id), the unique index, not by status: machine links are many
+        decision_query = select(link.c.from_id, link.c.to_id, link.c.status).where(
+            link.c.kind == "mention_person", link.c.from_id.in_([r.id for r in mention_rows])
+        )
+    decisions = (
+        [row for row in conn.execute(decision_query) if row.status in ("confirmed", "rejected")]
+        if mention_rows or not subset
+        else []
+    )
     decided = {row.to_id for row in decisions}
     person_query = only_persons(
         select(person.c.id, person.c.primary_name, person.c.sex, person.c.birth_date, person.c.origin),
@@ -205,6 +214,18 @@ def load_records(
     return records
 
 
+def _prepare_subjects(conn: Connection, ids: list[str]) -> None:
+    """Fetch the subject keys of a few records in one key-store query before their sealed
+    fields are read (else one query per value: most of a one-mention look-up's time)."""
+    cipher = fields_of(conn.dialect)
+    if cipher is None or len(ids) < 2:
+        return
+    try:
+        cipher.prepare(ids)
+    except KeyDestroyed:  # an erased record among them: its fields read as erased, one by one
+        return
+
+
 def _source_incidents(conn: Connection, sources: set[str] | None = None) -> dict[str, str]:
     """The incident each source is cited for (the first by id when several)."""
     citation, act = table_of("citation"), table_of("act")
@@ -219,11 +240,15 @@ def _source_incidents(conn: Connection, sources: set[str] | None = None) -> dict
     if sources is not None:  # a few sources: two indexed look-ups beat the union over all citations
         found: dict[str, str] = {}
         acts: dict[str, list[str]] = {}
+        # by source only: with the kind in the query too, SQLite walks the (kind, subject) index
+        # over every citation of the register instead of the source index
         for source_id, kind, subject in conn.execute(
             select(citation.c.source_id, citation.c.subject_kind, citation.c.subject_id).where(
-                citation.c.source_id.in_(sorted(sources)), citation.c.subject_kind.in_(("incident", "act"))
+                citation.c.source_id.in_(sorted(sources))
             )
         ):
+            if kind not in ("incident", "act"):
+                continue
             if kind == "incident":
                 found[source_id] = min(found.get(source_id, subject), subject)
             else:
