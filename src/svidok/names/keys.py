@@ -156,7 +156,10 @@ def _part(text: str, role: str, initial: bool) -> PartKey:
     )
 
 
+@lru_cache(maxsize=200_000)
 def _parts(tokens: tuple[str, ...], role: str, initial: bool) -> tuple[PartKey, ...]:
+    # Cached: names share their given names, patronymics and surnames (and the batch
+    # scorer recognises a shared tuple at once).
     out = []
     for token in tokens:
         for piece in token.split("-"):

@@ -243,16 +243,17 @@ def parse_cleaned(text: str) -> tuple[ParsedName, ...]:
     comma_at = next((i for i, t in enumerate(words) if t.comma_after), None)
     if comma_at is not None and comma_at == len(words) - 1:
         comma_at = None if len(words) > 1 else comma_at
-    any_caps = any(t.caps for t in words) and not all(t.caps for t in words)
+    caps = [t.caps for t in words]
+    any_caps = any(caps) and not all(caps)
     if len(words) == 1 and initials:
         chosen: tuple[tuple[str, ...], ...] = ((_S,),)  # "Kovalev A.S.": the one word is the surname
     elif words:
         n = len(words)
-        feats = tuple(_features(t, n, any_caps) for t in words)
+        feats = tuple([_features(t, n, any_caps) for t in words])
         chosen = _choose(feats, words[0].info.latin, comma_at)
     else:
         chosen = ((),)
-    return tuple(_build(raw, words, roles, initials) for roles in chosen)
+    return tuple([_build(raw, words, roles, initials) for roles in chosen])
 
 
 def _build(raw: str, words: list[Token], roles: tuple[str, ...], initials: list[str]) -> ParsedName:
