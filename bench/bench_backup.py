@@ -1,30 +1,33 @@
 """Backup and restore throughput beside raw age (pyrage) over the same bytes, in the same run (BAK-03).
 
     .venv/bin/python bench/bench_backup.py [--size-mib 1024] [--scale 400] [--rounds N]
-        [--place disk|tmpfs] [--workdir DIR] [--out bench/results/backup.md]
+        [--place disk|tmpfs] [--workers N] [--label TEXT] [--workdir DIR] [--out bench/results/backup.md]
 
 1. builds an encrypted register: a demo register (`--scale` testimonies) plus evidence blobs of
    seeded random bytes (1–8 MiB each) until the data directory holds about `--size-mib` MiB,
-   stored exactly as intake stores them (AES-GCM STREAM blobs);
+   stored exactly as intake stores them (AES-GCM STREAM blobs), on `--place`;
 2. makes the repository (a first backup into a directory on `--place`);
-3. interleaved rounds, each measuring, over the same bytes:
-   backup side — raw age encryption (`pyrage.encrypt` of every file in memory, one core); a
-   write + fsync baseline (the same bytes written into a new directory, one fsync sweep: what
-   any backup must at least do); `backup create` → a null target (the CPU pipeline); `backup
-   create` → a new directory;
-   restore side — raw age decryption; a copy baseline (every pack of the repository read and
-   written + fsync'ed into a new directory: what any restore must at least do); the restore
-   pipeline → a null sink (read, decrypt, check every chunk id, no writes:
-   `service.check_restore`); `restore` → a new directory (all steps: files fsync'ed, new
-   keyring, audit log check, moved into place). Every timed read of the repository starts with
-   its pages dropped from the page cache. The ratios within a round are the headline figures
-   (median of the rounds, recorded with `figures.record`), and the restore's busy time per
-   step (fetch wait, decrypt, verify, write, fsync, ...) says where the limit is;
+3. rounds, each measuring over the same bytes, with CPU seconds (this process + its age
+   workers) and the load average beside every pipeline figure:
+   backup side — raw age encryption (`pyrage.encrypt` of every file in memory, one core);
+   two disk ceilings: the same bytes written + fsync'ed through the page cache, and past it
+   (O_DIRECT, as the directory target writes packs); `backup create` → a null target (the
+   pipeline without a disk); `backup create` → a new directory;
+   restore side — raw age decryption; the disk's read ceiling (every pack of the repository
+   read cold) and the restore's disk ceiling 1 / (1/read + 1/O_DIRECT write) (read it all and
+   write it all on one disk); the restore pipeline → a null sink (read, decrypt, check every
+   chunk id, no writes: `service.check_restore`); `restore` → a new directory (all steps:
+   files fsync'ed, new keyring, audit log check, moved into place). Every timed read of the
+   repository starts with its pages dropped from the page cache. The ratios within a round are
+   the headline figures (median of the rounds, recorded with `figures.record`);
 4. a backup with nothing changed, then ~1 % of changes (new evidence worth 1 % of the bytes,
-   1 % of the sources edited) and another backup: the bytes it writes; peak RSS.
-`--place tmpfs` (default up to 2 GiB) puts the repository, round backups, copies and restores on
-/dev/shm, which separates the pipeline from this machine's disk; `--place disk` (default above
-2 GiB) puts them on the work disk (`--workdir`; about three times the register's size of scratch).
+   1 % of the sources edited) and another backup: the bytes it writes; peak RSS of the process
+   and its age workers (sampled).
+`--place tmpfs` (default up to 2 GiB) puts register, repository, backups, probes and restores on
+/dev/shm, which separates the software from this machine's disk. Above 2 GiB on tmpfs register +
+repository nearly fill RAM: one round, whose backup → directory is the repository itself, the
+register deleted before the restores, no step 4 (keep `--size-mib` × 2 well below free RAM).
+`--place disk` (default above 2 GiB) uses the work disk (`--workdir`; ~3× the register's size).
 Prints the tables and writes them, with machine, date, load averages and command, to `--out`.
 """
 

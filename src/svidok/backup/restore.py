@@ -15,29 +15,30 @@ re-run, never resumed). Inside the staging directory files are written under
 their final names; no per-file rename is needed because the staging directory
 is the unit of commit.
 
-Threads (pyrage holds the GIL for a whole `decrypt`: two threads decrypting are
-no faster than one, measured; age is the serial step and the disk work is
-arranged around it):
+Threads and processes (pyrage holds the GIL for a whole `decrypt`: two threads
+decrypting are no faster than one, measured; so decryption runs on worker
+processes, `svidok.backup.agepool`, one per core):
 
-* reader (`ReadAhead`): fetches the packs in the order the decryptor will need
-  them (the LRU of decrypted packs is simulated ahead of time); file reads and
-  socket receives release the GIL;
-* the caller's thread: age-decrypts each pack once, checks every chunk's keyed
-  BLAKE3 against its id (a mismatch stops the restore naming the pack) and
-  cuts the chunks into write batches of about 8 MiB (views into the decrypted
-  pack, no copy). The check stays here: BLAKE3 releases the GIL, and on the
-  writer it would hand the GIL back and forth once per chunk with the
-  decryption, which holds it for a whole pack;
-* writer: one `writev` per batch into the staging directory (one GIL
-  hand-over per batch);
-* syncer: fsyncs each finished file while the next ones are written, then drops
-  it from the page cache (`POSIX_FADV_DONTNEED`: a 10 GiB restore does not
-  evict everything else), and fsyncs the directories at the end. Without it the
-  kernel would start writing back only after gigabytes of dirty pages, and the
-  whole write would happen in one final sync.
+* reader (`ReadAhead`): fetches the packs in the order the restore will need
+  them (the LRU of decrypted packs is simulated ahead of time) and hands each
+  to a free age worker as soon as it is read (it waits while every worker slot
+  is taken: memory stays bounded); file reads and socket receives release the GIL;
+* age workers: decrypt packs ahead, several at once;
+* the caller's thread: takes the decrypted packs in order (copied out of the
+  worker's slot), checks every chunk's keyed BLAKE3 against its id (a mismatch
+  stops the restore naming the pack) and cuts the chunks into write batches of
+  about 8 MiB (views into the decrypted pack, no copy);
+* writer: writes each file past the page cache (`svidok.backup.direct`:
+  O_DIRECT where the file system allows it, through one page-aligned bounce
+  buffer; on this machine class ~4× faster than through the page cache, with a
+  tenth of the kernel CPU) into the staging directory;
+* syncer: fsyncs each finished file while the next ones are written (once per
+  file: with O_DIRECT the data is already on the device, the fsync makes the
+  length and the device cache durable), and fsyncs the directories at the end.
 
-Each thread adds the time it is busy to `UnpackStats.busy`, so a run shows which
-step limits it (the busiest one, near the wall time).
+Each thread adds the time it is busy to `UnpackStats.busy` ("decrypt" is age's
+own time summed over the workers, which overlap), so a run shows which step
+limits it.
 """
 
 from __future__ import annotations

@@ -40,6 +40,10 @@ RecipientOpt = Annotated[
 EndpointOpt = Annotated[
     str | None, typer.Option("--s3-endpoint", help="S3 endpoint URL (else SVIDOK_S3_ENDPOINT).")
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=0, help="age worker processes (default one per core; 0: in this process)."),
+]
 KeyOpt = Annotated[
     str | None, typer.Option("--key", help="Pinned backup signing key (printed by `backup create`).")
 ]
@@ -92,6 +96,7 @@ def create(
             "--every", help="Repeat every N minutes (a foreground schedule; prefer a systemd timer)."
         ),
     ] = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Back up the whole register to every target: only new chunks are sent."""
     from svidok.cli.security import open_protection
@@ -102,7 +107,9 @@ def create(
         p = open_protection(ctx)
         try:
             blobs = default_blob_store(settings.data_dir, os.environ.get("SVIDOK_BLOB_URL"))
-            report = service.create(p, settings, targets, actor_name(), blobs, recipients=recipient or [])
+            report = service.create(
+                p, settings, targets, actor_name(), blobs, recipients=recipient or [], workers=workers
+            )
         finally:
             p.close()
             _close(targets)
@@ -225,6 +232,7 @@ def restore(
     ] = None,
     key: KeyOpt = None,
     s3_endpoint: EndpointOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Rebuild the register from a backup into a new data directory, under a new secret."""
     from svidok.cli.security import master_secret
@@ -248,6 +256,7 @@ def restore(
             pinned_key=key,
             keys_from=keys_from,
             actor=actor_name(),
+            workers=workers,
         )
     finally:
         target.close()
