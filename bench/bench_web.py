@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_web.py [--seconds 30] [--connections 32] [--rate 200]
                                         [--open-seconds 30] [--backend sqlcipher|postgresql|both]
+    .venv/bin/python bench/bench_web.py --in-process THREADS,PER_THREAD   # no HTTP, see in_process
 
 For each backend: a fresh register (SQLCipher file, or a private schema on the
 PostgreSQL server at SVIDOK_TEST_PG_URL), served by `svidok serve` in its own
@@ -581,7 +582,74 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, command: str) -> l
     return lines
 
 
+def in_process(threads: int, per_thread: int) -> str:
+    """Process CPU per submission through `IntakeService` in this process, no HTTP: `threads`
+    threads each submit `per_thread` drafts through the writer thread's group commit (few
+    threads: small batches, where per-batch costs such as a keys.db commit show). Run it with
+    PYTHONPATH pointing at another tree to compare two versions under the same load."""
+    import threading
+
+    import svidok
+    from svidok.crypto.keyring import TEST_ARGON2, MasterSecret
+    from svidok.services.context import Actor, ServiceContext
+    from svidok.services.intake import (
+        IntakeService,
+        Perpetrator,
+        SubmissionDraft,
+        Victim,
+        durable,
+        receipt_key_of,
+    )
+    from svidok.services.keys import Protection
+    from svidok.settings import Settings
+
+    work = Path(tempfile.mkdtemp(prefix="svidok-bench-intake-"))
+    try:
+        p = Protection.open(
+            Settings(data_dir=work), MasterSecret(passphrase=PASS), create=True, params=TEST_ARGON2
+        )
+        durable(p.store.engine)
+        service = IntakeService(None, receipt_key_of(p.keyring))
+        ctx = ServiceContext(p.store, Actor("bench"), audit=p.audit)
+        draft = SubmissionDraft(
+            language="ru",
+            what_happened=BODY["what_happened"],
+            place_text=BODY["place_text"],
+            victims=[Victim("Пётр", "23")],
+            perpetrators=[Perpetrator("Иванов", "капитан", "0421", "ОМОН")],
+        )
+        for _ in range(20):
+            service.submit(ctx, draft)
+
+        def work_loop() -> None:
+            for _ in range(per_thread):
+                service.submit(ctx, draft)
+
+        pool = [threading.Thread(target=work_loop) for _ in range(threads)]
+        load = _load()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        service.close()
+        p.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    n = threads * per_thread
+    return (
+        f"in-process intake, {threads} threads x {per_thread} ({Path(svidok.__file__).parent}):"
+        f" {cpu / n * 1000:.3f} ms CPU per submission, {n / wall:.0f} submissions/s wall,"
+        f" load {load} -> {_load()}"
+    )
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--in-process":
+        threads, per_thread = (int(x) for x in sys.argv[2].split(","))
+        print(in_process(threads, per_thread))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--open-loop-worker":
         _open_loop_main(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]))
         return
