@@ -123,3 +123,11 @@ def test_direct_file_writes_exactly_what_it_was_given(tmp_path: Path, where: str
     finally:
         bounce.close()
         aligned.close()
+
+
+def test_workers_get_no_secret_from_the_environment(key: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SVIDOK_PASSPHRASE", "correct horse battery staple")
+    with AgePool(MiB, 1) as pool:
+        pool.submit_encrypt(b"x", key.to_public()).result().release()
+        environ = Path(f"/proc/{pool._workers[0].proc.pid}/environ").read_bytes()
+    assert b"SVIDOK_PASSPHRASE" not in environ and b"correct horse" not in environ

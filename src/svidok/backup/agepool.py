@@ -21,7 +21,9 @@ O_DIRECT (page-aligned, no bounce copy), or the caller copies it out.
 Keys: an encryption request carries the repository's public recipient; a
 decryption request carries the repository's identity (secret) through the pipe
 — never argv, the environment or a file; the worker keeps it in memory until
-the pool is closed at the end of the operation, when the workers exit.
+the pool is closed at the end of the operation, when the workers exit. The
+workers do not inherit the parent's environment (it may hold the passphrase or
+cloud credentials): only PATH, LD_LIBRARY_PATH, the locale and glibc's malloc thresholds.
 
 Failures: a worker that age refuses (a damaged pack) answers with a status,
 and the future raises `AgeRefused` (the caller names the object); a worker
@@ -66,6 +68,14 @@ class AgeRefused(ValueError):
 
 class WorkerFailed(SvidokError):
     """An age worker process ended or could not be started."""
+
+
+def _worker_env() -> dict[str, str]:
+    """The workers' environment: nothing of the parent's (which may hold SVIDOK_PASSPHRASE or
+    cloud credentials), only what the interpreter and glibc need."""
+    keep = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TMPDIR")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    return {**env, **_MALLOC}
 
 
 def default_workers() -> int:
@@ -132,7 +142,7 @@ class _Worker:
                 stdout=subprocess.PIPE,
                 pass_fds=(self.fd,),
                 close_fds=True,
-                env={**os.environ, **_MALLOC},
+                env=_worker_env(),
             )
         except BaseException:
             os.close(self.fd)
