@@ -497,26 +497,45 @@ def incremental(data_dir: Path, n: int = 300) -> None:
         indexed = conn.execute(select(func.count()).select_from(index)).scalar_one()
         model = latest_model(conn)
     sample = random.Random(5).sample(ids, min(n, len(ids)))
-    settings = PersonLinkSettings()
-    wall_ms, cpu_ms, found = [], [], []
     with store.read() as conn:
-        for mention_id in sample:
-            started, cpu = time.perf_counter(), time.process_time()
-            got = candidates_for(conn, mention_id, model, settings)
-            wall_ms.append((time.perf_counter() - started) * 1000)
-            cpu_ms.append((time.process_time() - cpu) * 1000)
-            found.append(len(got))
+        # the worst case: the mentions whose keys' blocks are the largest (common names)
+        heavy = [
+            row[0]
+            for row in conn.exec_driver_sql(
+                "WITH sizes AS (SELECT key, count(*) AS n FROM name_key GROUP BY key) "
+                "SELECT record_id, sum(n) FROM name_key JOIN sizes USING (key) "
+                "WHERE record_id LIKE 'me_%' GROUP BY record_id ORDER BY 2 DESC, 1 LIMIT 100"
+            )
+        ]
+    settings = PersonLinkSettings()
+
+    def timed(chosen: list[str]) -> tuple[list[float], list[float], list[int]]:
+        wall_ms, cpu_ms, found = [], [], []
+        with store.read() as conn:
+            for mention_id in chosen:
+                started, cpu = time.perf_counter(), time.process_time()
+                got = candidates_for(conn, mention_id, model, settings)
+                wall_ms.append((time.perf_counter() - started) * 1000)
+                cpu_ms.append((time.process_time() - cpu) * 1000)
+                found.append(len(got))
+        return sorted(wall_ms), sorted(cpu_ms), found
+
+    def p(values: list[float], q: float) -> float:
+        return values[max(int(len(values) * q) - 1, 0)]
+
+    wall_ms, cpu_ms, found = timed(sample)
+    heavy_wall, heavy_cpu, _ = timed(heavy)
     store.close()
-    wall_ms.sort()
-    cpu_ms.sort()
-    p50, p95 = wall_ms[len(wall_ms) // 2], wall_ms[int(len(wall_ms) * 0.95) - 1]
-    c50, c95 = cpu_ms[len(cpu_ms) // 2], cpu_ms[int(len(cpu_ms) * 0.95) - 1]
+    p50, p95 = wall_ms[len(wall_ms) // 2], p(wall_ms, 0.95)
+    c50, c95 = cpu_ms[len(cpu_ms) // 2], p(cpu_ms, 0.95)
+    hw95, hc95 = p(heavy_wall, 0.95), p(heavy_cpu, 0.95)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(
         f"{len(ids):,} named mentions, {indexed:,} name_key rows; {len(sample)} look-ups: "
         f"wall p50 {p50:.1f} ms p95 {p95:.1f} ms, CPU p50 {c50:.1f} ms p95 {c95:.1f} ms; "
-        f"mean candidates {sum(found) / len(found):.1f}; peak RSS {rss} MiB; load {load}"
+        f"mean candidates {sum(found) / len(found):.1f}; the {len(heavy)} with the largest blocks: "
+        f"wall p95 {hw95:.1f} ms, CPU p95 {hc95:.1f} ms; peak RSS {rss} MiB; load {load}"
     )
     command = f".venv/bin/python bench/bench_linking.py --incremental {data_dir}"
     _write_section(
@@ -525,7 +544,8 @@ def incremental(data_dir: Path, n: int = 300) -> None:
 
 {len(ids):,} named mentions, {indexed:,} `name_key` rows; {len(sample)} look-ups (`candidates_for`):
 wall p50 **{p50:.1f} ms**, p95 **{p95:.1f} ms**; CPU p50 {c50:.1f} ms, p95 {c95:.1f} ms; on average
-{sum(found) / len(found):.1f} persons returned; peak RSS {rss} MiB.
+{sum(found) / len(found):.1f} persons returned; peak RSS {rss} MiB. The {len(heavy)} mentions whose
+keys have the largest blocks (the worst case): wall p95 {hw95:.1f} ms, CPU p95 {hc95:.1f} ms.
 """,
     )
     record(
@@ -536,7 +556,7 @@ wall p50 **{p50:.1f} ms**, p95 **{p95:.1f} ms**; CPU p50 {c50:.1f} ms, p95 {c95:
         goal="<= 50 at 1,000,000 mentions",
         met=p95 <= 50 if len(ids) >= 1_000_000 else None,
         command=command,
-        note=f"p50 {p50:.1f} ms, CPU p95 {c95:.1f} ms, load {load}",
+        note=f"p50 {p50:.1f} ms, CPU p95 {c95:.1f} ms; largest blocks CPU p95 {hc95:.1f} ms; load {load}",
     )
 
 
