@@ -807,6 +807,59 @@ the CLI / engine ratio is the figure that carries over between runs.
 
 `names_pairs.jsonl` (69 MB) is not committed: `make-pairs` regenerates it (seeded).
 
+### Round of 2026-12-08: column-wise batch scoring
+
+Where the time went at e059217 (cProfile, and timing each phase alone in one process):
+of about 7 s of CPU, parsing the lines 1.0 s, keying the 50,000 distinct names 2.1 s,
+and scoring 3.8 s, of which most was one Python call chain per distinct pair of names
+(588,703 of them) and a dict look-up per line. What was done (same output, byte for byte,
+on the 1M-pair file; same dev and hand-made figures):
+
+- `PairScorer` (now `names/batch.py`) scores a batch column-wise with numpy. A name with
+  one reading becomes the numbers of its surname, given-name and patronymic parts, which
+  names share (3,460 distinct surnames, 989 given names, 766 patronymics in this file), so
+  296,701 distinct pairs of surnames, 164,936 of given names and 42,431 of patronymics are
+  compared (each once, remembered across batches in sorted numpy arrays), and the score
+  is computed once per distinct combination of the three similarities and a gender clash
+  (787 here), with `_compare_parse`'s own operations in its order. Names with two
+  readings or none (234 here) go pair by pair through `_best`, as before.
+- The CLI reads 1 MB blocks (parsed while still in the CPU cache: `map(orjson.loads)`,
+  `itemgetter` columns and type checks in C instead of Python loops), gathers plain lines
+  into batches of 100,000 for the scorer, and renders each distinct result's tail once
+  (`PairScorer.score_codes` gives result numbers).
+- `keys._parts` is cached (names share their parts); list comprehensions in
+  `parse_cleaned`.
+
+Interleaved before (e059217) / after (f86466f) on the whole file, each `svidok names
+score` as its own process (the before side as `PYTHONPATH=<export of e059217>/src`),
+in the same minutes, CPU time of the child (user + system); load 8-10 from other
+engineers' jobs, so both sides are inflated:
+
+| round | load (1, 5, 15 min) | before: CPU s | pairs/s | after: CPU s | pairs/s | after / before |
+| --- | --- | --- | --- | --- | --- | --- |
+| 1 | 8.90, 9.24, 9.21 | 21.28 | 46,990 | 9.45 | 105,821 | 0.44 |
+| 2 | 9.91, 9.53, 9.32 | 16.00 | 62,516 | 8.19 | 122,097 | 0.51 |
+| 3 | 7.97, 9.09, 9.19 | 14.70 | 68,008 | 8.49 | 117,755 | 0.58 |
+
+A single run of d4563d2 (the scorer and CLI changes above without the last two small\nones) at load 5.4 took 6.21 s of CPU (161,000 pairs/s). The `run` above (01:37 UTC, code of f86466f, load
+5.4-6.5) is the recorded figure: CLI best round 145,751 pairs/s (rounds 129,738-145,751).
+
+Instruction counts (`valgrind --tool=callgrind .venv/bin/python -c "from svidok.cli import
+main; main()" names score --input F --output O`, deterministic whatever the load): the
+whole 1M-pair file 39.1 G at e059217, 30.3 G at f86466f (-22 %); its first 200,000 pairs
+19.1 G at e059217, 18.2 G at d4563d2 (-5 %: those pairs already hold 49,945 of the 50,000
+names, so keying, which this round barely touched, dominates them); a one-line file 1.23 G
+and 1.49 G (start-up: numpy's import costs 0.26 G, about 0.09 s). CPU time fell far more
+than instructions (0.44-0.58 against 0.78): the old per-pair path was dict look-ups in
+tables of hundreds of thousands of entries and many short-lived objects, costs of memory
+and cache rather than of instructions, which a loaded machine inflates most. What is left
+(timed alone at load 5-10): parsing 0.8-0.9 s, keying the names 2.1-2.3 s (0.85 s of it
+the 5,075 distinct words' analysis: readings under six romanisation systems, given-name
+look-up with typo tolerance), the scorer's look-up of each line's two names 0.8-1.4 s,
+the part comparisons 0.6-0.9 s.
+
+### Round of 2026-11-22
+
 Where the CLI's time went and what was done (2026-11-22): the file has 652,431 distinct
 raw pairs, 649,482 distinct pairs of keyed names and 588,703 unordered ones, so
 `PairScorer` now scores each distinct unordered pair once (the score is symmetric, which
@@ -851,7 +904,7 @@ def _load() -> str:
 
 def _engine_rates(tuples: list[tuple[str, str]]) -> tuple[float, float]:
     from svidok.names import score_pairs
-    from svidok.names.keys import _keys_cleaned, _part, name_keys
+    from svidok.names.keys import _keys_cleaned, _part, _parts, name_keys
     from svidok.names.parse import _choose, _features, _token, _word, parse_cleaned
     from svidok.names.tokens import analyse
 
@@ -859,6 +912,7 @@ def _engine_rates(tuples: list[tuple[str, str]]) -> tuple[float, float]:
         name_keys,
         _keys_cleaned,
         _part,
+        _parts,
         _token,
         _word,
         parse_cleaned,
