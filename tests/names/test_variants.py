@@ -22,6 +22,10 @@ SAME = [
     ("Юлія Шевченко", "Julia Szewczenko"),  # Polish
     ("Юлія Шевченко", "Ûlìâ Ševčenko"),  # ISO 9
     ("Юлия Шевченко", "Yulia Shevchenko"),
+    ("Іван Кравець", "Иван Кравец"),  # Ukrainian soft ць is Russian ц, not т
+    ("Іван Кравець", "Ivan Kravets"),
+    ("Оксана Горобець", "Oksana Horobez"),  # German
+    ("Оксана Цьомик", "Oksana Tsomyk"),
     ("Геннадий Коваленко", "Hennadiy Kovalenko"),  # Ukrainian г = h
     ("Генадзь Каваленка", "Gennady Kovalenko"),  # Belarusian -ка, дз
     ("Дзмітрый Лукашэнка", "Dmitry Lukashenko"),

@@ -16,10 +16,10 @@ From a phoneme string (see `readings`) two skeletons are made:
 
 Consonants fold г/ґ/h/х/g into G (Hennadiy = Gennady, Mikhail = Michail), ў/w into
 v, дз into d (Дзмітрый = Дмитрий), ц before a front vowel into t (Ціханоўская =
-Тихановская), doubled letters into one. After ш ж ч ц every a/o/e is A
-(Шевченко = Шаўчэнка, Чёрный = Чорний). Word-initial я/ю/ё keep a J (Яна is
-not Анна); other iotation and soft signs are dropped, and a run of vowels keeps
-its first class (Юлия = Yulia = Iuliia, Андреев = Andreyev).
+Тихановская; not the Ukrainian soft ць: Швець = Швец), doubled letters into one.
+After ш ж ч ц every a/o/e is A (Шевченко = Шаўчэнка, Чёрный = Чорний). Word-initial
+я/ю/ё keep a J (Яна is not Анна); other iotation and soft signs are dropped, and a run
+of vowels keeps its first class (Юлия = Yulia = Iuliia, Андреев = Andreyev).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ _PRE = (
     (re.compile("dZ"), "Z"),
     (re.compile("ts"), "c"),
     (re.compile("kh"), "X"),
-    (re.compile("c(?=['j]|[iey])"), "t"),
+    # ц before a front vowel is т (Ціханоўская = Тихановская), but not the Ukrainian soft ць
+    # (Швець = Швец, Горобець = Gorobets, Цьомик = Tsomyk)
+    (re.compile("c(?=j|[iey])"), "t"),
 )
 
 
