@@ -19,6 +19,7 @@ Candidates are leads for investigators, never findings; they are stored as
 from __future__ import annotations
 
 import math
+import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from svidok.store.links import Suggestion
 from svidok.store.register import table_of
 
 PERPETRATOR_ROLES = ("perpetrator", "commander")
+#: DuckDB's memory for the ranking query; beyond it, it spills to disk
+MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,13 @@ def suspect_candidates(
     conn: Connection, settings: SuspectSettings, only_acts: list[str] | None = None
 ) -> list[Candidate]:
     """Ranked candidates for every act (or only the given acts)."""
+    spill = tempfile.TemporaryDirectory(prefix="svidok-suspects-")  # ids, ranks, badges only
     con = duck()
+    con.execute(f"SET temp_directory = '{spill.name}'")  # nosec B608 # a directory we just made
+    # the on-duty rows of a large register run to tens of millions: DuckDB spills them to its
+    # temporary directory rather than holding them all (its default limit is 80 % of the RAM)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # nosec B608 # a constant
+    con.execute("SET preserve_insertion_order = false")
     con.register("acts", _acts(conn, only_acts))
     con.register("deps", _deployments(conn))
     con.register("anc", _unit_ancestors(conn))
@@ -220,22 +229,31 @@ def suspect_candidates(
     )
     con.execute(
         """
+        CREATE TEMP TABLE by_badge AS
+        SELECT row_number() OVER () AS g, incident, badge, list_sort(list(DISTINCT mention)) AS ms
+        FROM mentions WHERE badge IS NOT NULL GROUP BY incident, badge
+        """
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE by_rank AS
+        SELECT row_number() OVER () AS g, incident, rank, unit, list_sort(list(DISTINCT mention)) AS ms
+        FROM mentions WHERE rank IS NOT NULL AND unit IS NOT NULL GROUP BY incident, rank, unit
+        """
+    )
+    con.execute(
+        """
         -- The incident's perpetrator mentions are grouped by badge and by rank + unit first and
         -- joined on equality: joining every roster member to every mention of the incident and
         -- filtering afterwards took gigabytes (killed a 100,000-testimony run).
         CREATE TEMP TABLE on_duty AS
         WITH roster_size AS (
           SELECT anc.ancestor AS unit, count(*) AS n FROM anc JOIN members m ON m.unit = anc.unit GROUP BY 1
-        ), by_badge AS (
-          SELECT incident, badge, list_sort(list(DISTINCT mention)) AS ms FROM mentions
-          WHERE badge IS NOT NULL GROUP BY incident, badge
-        ), by_rank AS (
-          SELECT incident, rank, unit, list_sort(list(DISTINCT mention)) AS ms FROM mentions
-          WHERE rank IS NOT NULL AND unit IS NOT NULL GROUP BY incident, rank, unit
         )
-        -- one row per (deployment of the act, membership): anc holds each (unit, ancestor) once
+        -- one row per (deployment of the act, membership): anc holds each (unit, ancestor) once;
+        -- the mentions behind a badge or rank stay in by_badge / by_rank (as a group number here)
         SELECT d.act, m.person, m.mb, m.unit, m.rank, m.badge, d.dep, d.unit AS deployed_unit,
-               b.ms AS badge_mentions, k.ms AS rank_mentions
+               b.g AS badge_group, k.g AS rank_group
         FROM deployed d
         JOIN roster_size r ON r.unit = d.unit
         JOIN anc ON anc.ancestor = d.unit
@@ -246,7 +264,7 @@ def suspect_candidates(
           AND (m.end_date IS NULL
                OR m.end_date >= substr(strftime(d.act_s, '%Y-%m-%d'), 1, length(m.end_date)))
           -- a whole roster is a lead only when it is small; a large one needs a badge or rank to point
-          AND (r.n <= ? OR b.ms IS NOT NULL OR k.ms IS NOT NULL)
+          AND (r.n <= ? OR b.g IS NOT NULL OR k.g IS NOT NULL)
         """,
         [settings.max_roster],
     )
@@ -273,13 +291,15 @@ def suspect_candidates(
         """
         CREATE TEMP TABLE kept AS
         WITH evidence AS (
-          SELECT DISTINCT act, unit AS candidate, 'd' || dep AS piece, $w_unit AS w FROM deployed
-          UNION SELECT act, person, 'm' || mb || '|' || dep, $w_member FROM on_duty
-          UNION SELECT act, person, 'b' || badge || '|' || array_to_string(badge_mentions, ','), $w_badge
-                FROM on_duty WHERE coalesce(badge, '') <> '' AND len(badge_mentions) > 0
-          UNION SELECT act, person, 'r' || rank || '|' || unit || '|' || array_to_string(rank_mentions, ','),
-                $w_rank FROM on_duty WHERE coalesce(rank, '') <> '' AND len(rank_mentions) > 0
-          UNION SELECT act, person, 'n', $w_named FROM named
+          -- one row per distinct piece of evidence (one explanation line), as in `_rank`
+          SELECT DISTINCT act, unit AS candidate, 0 AS kind, dep AS a, NULL::VARCHAR AS b, $w_unit AS w
+          FROM deployed
+          UNION SELECT act, person, 1, mb, dep, $w_member FROM on_duty
+          UNION SELECT act, person, 2, badge_group::VARCHAR, NULL, $w_badge FROM on_duty
+                WHERE coalesce(badge, '') <> '' AND badge_group IS NOT NULL
+          UNION SELECT act, person, 3, rank_group::VARCHAR, NULL, $w_rank FROM on_duty
+                WHERE coalesce(rank, '') <> '' AND rank_group IS NOT NULL
+          UNION SELECT act, person, 4, NULL, NULL, $w_named FROM named
         ), scored AS (
           SELECT act, candidate, round(1 - exp(sum(w)), 6) AS score FROM evidence GROUP BY act, candidate
         )
@@ -296,9 +316,10 @@ def suspect_candidates(
     ).fetchall()
     members = con.execute(
         """
-        SELECT o.act, o.person, o.mb, o.unit, o.rank, o.badge, o.dep, o.deployed_unit,
-               o.badge_mentions, o.rank_mentions
+        SELECT o.act, o.person, o.mb, o.unit, o.rank, o.badge, o.dep, o.deployed_unit, b.ms, r.ms
         FROM on_duty o SEMI JOIN kept k ON k.act = o.act AND k.candidate = o.person
+        LEFT JOIN by_badge b ON b.g = o.badge_group
+        LEFT JOIN by_rank r ON r.g = o.rank_group
         ORDER BY o.act, o.person, o.dep, o.mb  -- explanations list their evidence in a stable order
         """
     ).fetchall()
@@ -309,6 +330,7 @@ def suspect_candidates(
         """
     ).fetchall()
     con.close()
+    spill.cleanup()
     return _rank(settings, units, members, named)
 
 
