@@ -788,13 +788,8 @@ def _write_phases(
     command: str,
 ) -> None:
     """Replace (or add) the phases section of bench/results/linking.md."""
-    out = Path(__file__).resolve().parent / "results" / "linking.md"
-    text = out.read_text(encoding="utf-8") if out.exists() else ""
-    text = text.split(PHASES_HEADING)[0].rstrip() + "\n\n" if text else ""
     table = "\n".join(f"| {name} | {w:.1f} | {c:.1f} | {rss:,} |" for name, w, c, rss in rows)
-    text += f"""{PHASES_HEADING}
-
-Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average after the run {load}
+    body = f"""Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average after the run {load}
 (2 cores shared: wall time is inflated by the other jobs, CPU time is this process's own).
 
 | phase | wall s | CPU s | peak RSS MiB |
@@ -804,7 +799,7 @@ Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average after
 
 {mentions:,} named mentions: P {q.precision:.3f}, R {q.recall:.3f}, **F1 {q.f1:.3f}**, B³ F1 {q.bcubed_f1:.3f}.
 """
-    out.write_text(text, encoding="utf-8")
+    _write_section(PHASES_HEADING.removeprefix("## "), body)
 
 
 def _fmt(q: Quality) -> str:
