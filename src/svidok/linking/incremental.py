@@ -31,7 +31,7 @@ from svidok.linking.records import LinkRecords, load_records
 from svidok.store.register import table_of
 
 #: records loaded and scored for one new mention, at most
-MAX_CANDIDATES = 100
+MAX_CANDIDATES = 50
 #: blocks larger than this are not ranked, only read up to the cap (rarer keys first)
 MAX_SCAN = 2_000
 
