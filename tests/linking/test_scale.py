@@ -64,7 +64,9 @@ def test_one_mention_takes_the_records_sharing_its_rarest_keys_first(store: Stor
 
 
 def test_suspects_keep_each_acts_best_candidates_ranked_in_the_query(store: Store, tmp_path: Path) -> None:
-    register.import_file(store, write_jsonl(tmp_path / "r.jsonl", [*RECORDS, *cast(list[dict[str, Any]], EXTRA)]))
+    register.import_file(
+        store, write_jsonl(tmp_path / "r.jsonl", [*RECORDS, *cast(list[dict[str, Any]], EXTRA)])
+    )
     with store.read() as conn:
         every = suspect_candidates(conn, SuspectSettings())
         top2 = suspect_candidates(conn, SuspectSettings(max_per_act=2))
