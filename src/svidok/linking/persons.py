@@ -110,6 +110,7 @@ class _NameCache:
     """
 
     def __init__(self) -> None:
+        self._slips: dict[tuple[int, int], bool] = {}
         self.keys: dict[str, NameKeys] = {}
         self._kid_of_raw: dict[str, int] = {}
         self._kid_of_obj: dict[int, int] = {}
@@ -145,6 +146,14 @@ class _NameCache:
         """The name's best reading has a given name written out, not an initial."""
         parse = self.key(raw).parses[0]
         return bool(parse.given) and not parse.given[0].initial
+
+    def slip_only(self, a: str, b: str) -> bool:
+        """Whether two names differ only by a slip of the pen (see `slip_compatible`)."""
+        code = self.kid(a), self.kid(b)
+        found = self._slips.get(code)
+        if found is None:
+            found = self._slips[code] = slip_compatible(self.key(a), self.key(b))
+        return found
 
     def kid_score(self, a: int, b: int) -> float:
         code = (a << 32 | b) if a <= b else (b << 32 | a)
@@ -213,6 +222,51 @@ def name_scores(
     if len(scores) == n:  # one name on each side of every pair
         return scores
     return np.maximum.reduceat(scores, np.cumsum(per_pair) - per_pair)
+
+
+def _bones(part: Any) -> set[str]:
+    """The consonants of a name part's skeletons: what a slip of the pen rarely changes all of."""
+    return {"".join(c for c in skeleton if c not in "AEIUYJ") for skeleton in part.coarses}
+
+
+def _within_one(left: set[str], right: set[str], shortest: int = 4) -> bool:
+    """Some spelling on each side is the same, or one letter apart (dropped, added or changed)."""
+    for x in left:
+        for y in right:
+            if x == y:
+                return True
+            if min(len(x), len(y)) < shortest or abs(len(x) - len(y)) > 1:
+                continue
+            drops_x = {x[:i] + x[i + 1 :] for i in range(len(x))}
+            drops_y = {y[:i] + y[i + 1 :] for i in range(len(y))}
+            if y in drops_x or x in drops_y or drops_x & drops_y:
+                return True
+    return False
+
+
+def slip_compatible(a: NameKeys, b: NameKeys) -> bool:
+    """Two full names that agree but for a slip in the surname or patronymic.
+
+    "Климвоич Софья Денисовна" and "Соф'я Клімовіч", "Олена Андаіївна Ткачук" and
+    "Елена Андреевна Ткачук": the given names and the gender agree, and the surname
+    (and the patronymic, where both give one) keep their consonants but for one. The
+    name engine scores such a pair low, but it is no evidence of two people, so it
+    does not stop two clusters from joining (`_conflicting`); it never makes a link.
+    """
+    pa, pb = a.parses[0], b.parses[0]
+    if not (pa.surname and pb.surname and pa.given and pb.given):
+        return False
+    ga, gb = pa.given[0], pb.given[0]
+    if ga.initial or gb.initial or not (ga.classes | ga.dims) & (gb.classes | gb.dims):
+        return False
+    if pa.gender and pb.gender and pa.gender != pb.gender:
+        return False
+    if not _within_one(_bones(pa.surname[0]), _bones(pb.surname[0])):
+        return False
+    pat_a, pat_b = pa.patronymic, pb.patronymic
+    if pat_a is None or pat_b is None or pat_a.initial or pat_b.initial or pat_a.classes & pat_b.classes:
+        return True
+    return _within_one(_bones(pat_a), _bones(pat_b))
 
 
 def blocking_keys(keys: NameKeys, unit: str | None, incident: str | None = None) -> set[str]:
@@ -661,7 +715,7 @@ def _conflicting(left: set[str], right: set[str], cache: _NameCache, below: floa
             if x == y:
                 continue
             total += 1
-            if cache.score((x,), (y,)) >= below:
+            if cache.score((x,), (y,)) >= below or cache.slip_only(x, y):
                 continue
             if cache.full_given(x) and cache.full_given(y):
                 return True
