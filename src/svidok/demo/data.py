@@ -164,7 +164,7 @@ def surname_tail(head: tuple[SurnameRoot, ...]) -> tuple[SurnameRoot, ...]:
     names = {_male_ru(r) for r in head}
     tail: list[SurnameRoot] = []
     for stems in spec["stems"]:
-        rng = random.Random(zlib.crc32(stems[0].encode()))
+        rng = random.Random(zlib.crc32(stems[0].encode()))  # nosec B311 # fictional demo surnames, seeded to be the same everywhere
         chosen: list[tuple[str, float, str, str, str]] = []
         while len(chosen) < TAIL_PATTERNS_PER_STEM:
             pattern = rng.choices(_TAIL_PATTERNS, [p[1] for p in _TAIL_PATTERNS])[0]
@@ -180,7 +180,7 @@ def surname_tail(head: tuple[SurnameRoot, ...]) -> tuple[SurnameRoot, ...]:
             taken.add((root.type, root.stems["ru"]))
             names.add(male)
             tail.append(root)
-    random.Random(7).shuffle(tail)
+    random.Random(7).shuffle(tail)  # nosec B311 # fictional demo surnames, seeded
     ranks = [1.0 / (rank + 50) ** 0.6 for rank in range(len(tail))]
     scale = TAIL_SHARE / (1 - TAIL_SHARE) * sum(r.weight for r in head) / sum(ranks)
     return tuple(

@@ -207,7 +207,7 @@ def suspect_candidates(
     con.execute(f"SET temp_directory = '{spill.name}'")  # nosec B608 # a directory we just made
     # the on-duty rows of a large register run to tens of millions: DuckDB spills them to its
     # temporary directory rather than holding them all (its default limit is 80 % of the RAM)
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # nosec B608 # a constant
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # nosec B608 # a module constant, not input
     con.execute("SET preserve_insertion_order = false")
     con.register("acts", _acts(conn, only_acts))
     con.register("deps", _deployments(conn))
