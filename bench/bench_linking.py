@@ -821,21 +821,18 @@ def main() -> None:
         "--ceiling", type=Path, help="mentions of this demo register no record information resolves"
     )
     args = parser.parse_args()
-    if args.phases:
-        phases(args.phases)
-        return
-    if args.ceiling:
-        ceiling(args.ceiling)
-        return
-    if args.full_link:
-        full_link(args.full_link)
-        return
-    if args.name_keys:
-        write_name_keys(args.name_keys)
-        return
-    if args.incremental:
-        incremental(args.incremental)
-        return
+    # each of these modes works on one existing demo register and writes its own section
+    modes = {
+        "phases": phases,
+        "ceiling": ceiling,
+        "full_link": full_link,
+        "name_keys": write_name_keys,
+        "incremental": incremental,
+    }
+    for option, mode in modes.items():
+        if getattr(args, option):
+            mode(getattr(args, option))
+            return
     if args.one:
         result = run_size(args.one)
         print(repr(result))
